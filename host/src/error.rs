@@ -1,0 +1,130 @@
+//! Errors at the library boundary: one enum per stage a caller branches on.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::object_store::ObjectId;
+
+/// The sandbox could not be set up (engine configuration, cache folder).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("sandbox setup failed: {0}")]
+    Engine(String),
+    #[error("cannot use compiled-component cache folder {path}: {source}")]
+    CacheDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A component file could not be turned into something that can run.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read component {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not a WebAssembly component: it does not start with the wasm magic bytes \\0asm"
+    )]
+    NotWasm { path: PathBuf },
+    #[error(
+        "{path} is a core WebAssembly module, not a component: build the guest for wasm32-wasip2, or wrap it with `wasm-tools component new`"
+    )]
+    CoreModule { path: PathBuf },
+    #[error("{path} failed to compile: {message}")]
+    Compile { path: PathBuf, message: String },
+    #[error("{path} needs imports this host does not provide: {message}")]
+    Link { path: PathBuf, message: String },
+    #[error(
+        "{path} exports no functions: a task component must export at least one typed function"
+    )]
+    NoFunctions { path: PathBuf },
+}
+
+/// A call was rejected before anything ran: it does not fit the export's WIT signature.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("unknown function `{name}`; {component} exports: {available}")]
+    UnknownFunction {
+        name: String,
+        component: String,
+        available: String,
+    },
+    #[error(
+        "`{func}` takes {expected} argument{s} ({signature}), but {given} {were} given",
+        s = if *expected == 1 { "" } else { "s" },
+        were = if *given == 1 { "was" } else { "were" }
+    )]
+    WrongArity {
+        func: String,
+        signature: String,
+        expected: usize,
+        given: usize,
+    },
+    #[error("argument {position} (`{param}`) of `{func}`: expected {expected}, {problem}")]
+    WrongType {
+        func: String,
+        position: usize,
+        param: String,
+        expected: String,
+        problem: String,
+    },
+    #[error(
+        "cannot parse call `{text}`: {message}; expected a WAVE call such as `name(arg1, arg2)`"
+    )]
+    Syntax { text: String, message: String },
+    #[error(
+        "`{text}` gives only arguments, which works only when the component exports exactly one function; {component} exports: {available}"
+    )]
+    AmbiguousFunction {
+        text: String,
+        component: String,
+        available: String,
+    },
+}
+
+/// Why a task produced no value. Stored in the task's own ref; it never unwinds a worker.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskError {
+    #[error("task trapped: {message}{}", stderr_suffix(stderr))]
+    Trap { message: String, stderr: String },
+    #[error("task ran past its deadline of {0:?} and was interrupted")]
+    DeadlineExceeded(Duration),
+    #[error("task could not be instantiated: {0}")]
+    Instantiate(String),
+    #[error("the runtime shut down before the task finished")]
+    Shutdown,
+    #[error("the host panicked while running the task: {0}")]
+    HostPanic(String),
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    let stderr = stderr.trim_end();
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!("; guest stderr: {stderr}")
+    }
+}
+
+/// `get` returned no value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GetError {
+    #[error("timed out after {timeout:?} waiting for {id}")]
+    Timeout { id: ObjectId, timeout: Duration },
+    #[error("{id} failed: {source}")]
+    Task { id: ObjectId, source: TaskError },
+    #[error("wait asked for {num_returns} ready refs out of only {n_refs}")]
+    NumReturns { num_returns: usize, n_refs: usize },
+}
+
+/// `host inspect` could not list a component's exports.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}

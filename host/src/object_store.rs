@@ -1,0 +1,231 @@
+//! The object store: object refs (futures) and the values or errors they resolve to.
+//!
+//! An *object* is the outcome of a task, or a value given to [`ObjectStore::put`]. An
+//! [`ObjectRef`] names one; it is handed out at once and resolves exactly once, to a
+//! value or to the [`TaskError`] that its task ended with. Ids are plain integers, so a
+//! ref can be named across processes later.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::{GetError, TaskError};
+use crate::sandbox::Value;
+
+/// The id of an object, unique within one object store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectId(u64);
+
+impl ObjectId {
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "object {}", self.0)
+    }
+}
+
+type Outcome = Result<Arc<Value>, TaskError>;
+
+/// A future for one object. Clones name the same object.
+#[derive(Clone)]
+pub struct ObjectRef {
+    id: ObjectId,
+    slot: Arc<Slot>,
+}
+
+impl std::fmt::Debug for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ObjectRef({})", self.id.0)
+    }
+}
+
+impl ObjectRef {
+    pub fn id(&self) -> ObjectId {
+        self.id
+    }
+
+    /// Whether the object has resolved, to a value or an error.
+    pub fn is_ready(&self) -> bool {
+        self.slot.outcome.lock().expect("slot lock").is_some()
+    }
+}
+
+struct Slot {
+    outcome: Mutex<Option<Outcome>>,
+    resolved: Condvar,
+    any_resolved: Arc<Notifier>,
+}
+
+/// Wakes `wait` calls whenever any object of the store resolves.
+#[derive(Default)]
+struct Notifier {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+/// The write side of one pending object, held by whoever will produce its outcome.
+///
+/// **Invariant:** a ref resolves exactly once. A completer dropped without resolving
+/// (its job was never run, say at shutdown) resolves its ref to [`TaskError::Shutdown`],
+/// so no `get` waits forever.
+pub(crate) struct Completer {
+    slot: Option<Arc<Slot>>,
+}
+
+impl Completer {
+    pub(crate) fn resolve(mut self, outcome: Result<Value, TaskError>) {
+        let slot = self.slot.take().expect("a completer resolves once");
+        slot.resolve(outcome.map(Arc::new));
+    }
+}
+
+impl Drop for Completer {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            slot.resolve(Err(TaskError::Shutdown));
+        }
+    }
+}
+
+impl Slot {
+    fn resolve(&self, outcome: Outcome) {
+        *self.outcome.lock().expect("slot lock") = Some(outcome);
+        self.resolved.notify_all();
+        *self.any_resolved.generation.lock().expect("notifier lock") += 1;
+        self.any_resolved.changed.notify_all();
+    }
+}
+
+#[derive(Default)]
+pub struct ObjectStore {
+    next_id: AtomicU64,
+    any_resolved: Arc<Notifier>,
+}
+
+impl std::fmt::Debug for ObjectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectStore")
+            .field("next_id", &self.next_id)
+            .finish()
+    }
+}
+
+impl ObjectStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A new pending object and the completer that will resolve it.
+    pub(crate) fn pending(&self) -> (ObjectRef, Completer) {
+        let slot = Arc::new(Slot {
+            outcome: Mutex::new(None),
+            resolved: Condvar::new(),
+            any_resolved: self.any_resolved.clone(),
+        });
+        let id = ObjectId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let completer = Completer {
+            slot: Some(slot.clone()),
+        };
+        (ObjectRef { id, slot }, completer)
+    }
+
+    /// Stores a value and returns a ref that is ready at once.
+    pub fn put(&self, value: Value) -> ObjectRef {
+        let (object, completer) = self.pending();
+        completer.resolve(Ok(value));
+        object
+    }
+
+    /// Waits for one object, at most `timeout` (forever with `None`).
+    pub fn get(
+        &self,
+        object: &ObjectRef,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<Value>, GetError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let slot = &object.slot;
+        let mut outcome = slot.outcome.lock().expect("slot lock");
+        loop {
+            if let Some(outcome) = &*outcome {
+                return outcome.clone().map_err(|source| GetError::Task {
+                    id: object.id,
+                    source,
+                });
+            }
+            outcome = match deadline {
+                None => slot.resolved.wait(outcome).expect("slot lock"),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(GetError::Timeout {
+                            id: object.id,
+                            timeout: timeout.expect("a deadline comes from a timeout"),
+                        });
+                    }
+                    slot.resolved
+                        .wait_timeout(outcome, deadline - now)
+                        .expect("slot lock")
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Waits until `num_returns` of `objects` are ready or `timeout` passes, and splits
+    /// them into (ready, pending), each in the order given. As in Ray, at most
+    /// `num_returns` refs are returned as ready.
+    pub fn wait(
+        &self,
+        objects: &[ObjectRef],
+        num_returns: usize,
+        timeout: Option<Duration>,
+    ) -> Result<(Vec<ObjectRef>, Vec<ObjectRef>), GetError> {
+        if num_returns > objects.len() {
+            return Err(GetError::NumReturns {
+                num_returns,
+                n_refs: objects.len(),
+            });
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let notifier = &self.any_resolved;
+        let mut generation = notifier.generation.lock().expect("notifier lock");
+        loop {
+            // Resolutions bump the generation under this lock, so none is missed
+            // between this count and the wait below.
+            let n_ready = objects.iter().filter(|o| o.is_ready()).count();
+            let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
+            if n_ready >= num_returns || timed_out {
+                break;
+            }
+            generation = match deadline {
+                None => notifier.changed.wait(generation).expect("notifier lock"),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    notifier
+                        .changed
+                        .wait_timeout(generation, left)
+                        .expect("notifier lock")
+                        .0
+                }
+            };
+        }
+        drop(generation);
+        let mut ready = Vec::new();
+        let mut pending = Vec::new();
+        for object in objects {
+            if ready.len() < num_returns && object.is_ready() {
+                ready.push(object.clone());
+            } else {
+                pending.push(object.clone());
+            }
+        }
+        Ok((ready, pending))
+    }
+}
+
+#[cfg(test)]
+mod test;

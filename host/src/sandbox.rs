@@ -1,0 +1,481 @@
+//! The sandbox: the one module that owns wasmtime's engine, linker and stores.
+//!
+//! A *task component* is a WebAssembly component whose exported functions are tasks.
+//! Loading one compiles it once (or loads the compiled artifact from the on-disk cache)
+//! and pre-instantiates it into an [`InstancePre`]. Every invocation then gets its own
+//! fresh [`Store`]: that store, with its own linear memory and WASI context, is the
+//! sandbox boundary, and it is dropped as soon as the call returns or traps.
+//!
+//! Nothing outside this module names a wasmtime type except through the aliases
+//! re-exported here ([`Value`], [`ValueType`]).
+
+mod cache;
+mod types;
+mod wave;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{
+    Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, types::ComponentItem,
+};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::error::{CallError, LoadError, SetupError, TaskError};
+
+pub use self::wave::{value_to_json, value_to_wave};
+/// A typed component-model value: an argument to a task or its result.
+pub use wasmtime::component::Val as Value;
+/// The WIT type of a [`Value`], as read from a component's exports.
+pub use wasmtime::component::types::Type as ValueType;
+
+/// How often the epoch ticker advances; deadlines are measured in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Settings of the sandbox shared by every task.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Folder for compiled components (`None` compiles every time).
+    pub cache_dir: Option<PathBuf>,
+    /// Instances that may be alive at once (sizes the pooling allocator).
+    pub max_instances: u32,
+    /// Largest linear memory one instance may grow to, in bytes.
+    pub max_memory_bytes: usize,
+    /// Bytes of a task's stdout and of its stderr kept with its result.
+    pub max_captured_output: usize,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            cache_dir: default_cache_dir(),
+            max_instances: 64,
+            // Seed case 1 holds about 470 MB of big integers in one instance.
+            max_memory_bytes: 2 << 30,
+            max_captured_output: 1 << 20,
+        }
+    }
+}
+
+/// `$WASK_CACHE_DIR`, else `$XDG_CACHE_HOME/wask/components`, else `~/.cache/wask/components`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("WASK_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("wask").join("components"))
+}
+
+/// Per-store state: the guest's WASI context and its captured output.
+struct TaskState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for TaskState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// The shared engine and linker; cheap to share across worker threads behind an `Arc`.
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<TaskState>,
+    cache: Option<cache::ComponentCache>,
+    config: SandboxConfig,
+    ticker_stop: Arc<AtomicBool>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Result<Self, SetupError> {
+        let mut pool = PoolingAllocationConfig::new();
+        let max_instances = config.max_instances.max(1);
+        // A wasip2 component built by rustc holds a few core instances (the program,
+        // the preview-1 adapter and shims) and up to two memories and tables.
+        pool.total_component_instances(max_instances)
+            .total_core_instances(max_instances * 8)
+            .total_memories(max_instances * 4)
+            .total_tables(max_instances * 4)
+            .max_memory_size(config.max_memory_bytes);
+        let mut wasm_config = Config::new();
+        wasm_config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm_config).map_err(|e| SetupError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| SetupError::Engine(format!("{e:#}")))?;
+        let cache = match &config.cache_dir {
+            Some(dir) => Some(cache::ComponentCache::open(dir, &engine)?),
+            None => None,
+        };
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.clone();
+            let stop = ticker_stop.clone();
+            std::thread::Builder::new()
+                .name("wask-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| SetupError::Engine(format!("cannot start the epoch ticker: {e}")))?
+        };
+        Ok(Sandbox {
+            engine,
+            linker,
+            cache,
+            config,
+            ticker_stop,
+            ticker: Some(ticker),
+        })
+    }
+
+    /// Reads, compiles (or loads from the cache) and pre-instantiates a component file.
+    pub fn load(&self, path: &Path) -> Result<TaskComponent, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        self.load_bytes(&name, path, &bytes)
+    }
+
+    fn load_bytes(
+        &self,
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+    ) -> Result<TaskComponent, LoadError> {
+        check_header(path, bytes)?;
+        let component = match &self.cache {
+            Some(cache) => cache.get_or_compile(&self.engine, bytes),
+            None => Component::new(&self.engine, bytes),
+        }
+        .map_err(|e| LoadError::Compile {
+            path: path.to_owned(),
+            message: format!("{e:#}"),
+        })?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Link {
+                path: path.to_owned(),
+                message: format!("{e:#}"),
+            })?;
+        let mut functions = Vec::new();
+        for (export_name, item) in component.component_type().exports(&self.engine) {
+            if let ComponentItem::ComponentFunc(func) = item.ty {
+                let index = component
+                    .get_export_index(None, export_name)
+                    .expect("an export listed by the component type has an index");
+                functions.push(TaskFunction {
+                    name: export_name.to_owned(),
+                    params: func
+                        .params()
+                        .map(|(name, ty)| (name.to_owned(), ty))
+                        .collect(),
+                    result: func.results().next(),
+                    index,
+                });
+            }
+        }
+        if functions.is_empty() {
+            return Err(LoadError::NoFunctions {
+                path: path.to_owned(),
+            });
+        }
+        Ok(TaskComponent {
+            inner: Arc::new(ComponentInner {
+                name: name.to_owned(),
+                pre,
+                functions,
+                max_captured_output: self.config.max_captured_output,
+            }),
+        })
+    }
+
+    /// Whether loading `path` would find its compiled form in the cache.
+    pub fn is_cached(&self, bytes: &[u8]) -> bool {
+        self.cache
+            .as_ref()
+            .is_some_and(|cache| cache.contains(bytes))
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
+
+fn check_header(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
+    if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
+        return Err(LoadError::NotWasm {
+            path: path.to_owned(),
+        });
+    }
+    // Bytes 4..8: version and layer. Layer 0 is a core module, layer 1 a component.
+    if bytes[6..8] == [0, 0] {
+        return Err(LoadError::CoreModule {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// One exported function of a task component, with its WIT signature.
+#[derive(Clone)]
+pub struct TaskFunction {
+    name: String,
+    params: Vec<(String, ValueType)>,
+    result: Option<ValueType>,
+    index: ComponentExportIndex,
+}
+
+impl std::fmt::Debug for TaskFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.signature())
+    }
+}
+
+impl TaskFunction {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn params(&self) -> impl ExactSizeIterator<Item = (&str, &ValueType)> {
+        self.params.iter().map(|(n, t)| (n.as_str(), t))
+    }
+
+    pub fn result(&self) -> Option<&ValueType> {
+        self.result.as_ref()
+    }
+
+    /// The WIT signature, as `name: func(a: u32) -> string`.
+    pub fn signature(&self) -> String {
+        types::signature(&self.name, &self.params, self.result.as_ref())
+    }
+
+    /// Checks `args` against this function's parameters, naming the first mismatch.
+    pub fn check_args(&self, args: &[Value]) -> Result<(), CallError> {
+        if args.len() != self.params.len() {
+            return Err(self.arity_error(args.len()));
+        }
+        for (position, ((param, ty), arg)) in self.params.iter().zip(args).enumerate() {
+            types::check_value(arg, ty).map_err(|problem| CallError::WrongType {
+                func: self.name.clone(),
+                position: position + 1,
+                param: param.clone(),
+                expected: types::wit_type(ty),
+                problem,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn arity_error(&self, given: usize) -> CallError {
+        CallError::WrongArity {
+            func: self.name.clone(),
+            signature: self.signature(),
+            expected: self.params.len(),
+            given,
+        }
+    }
+}
+
+/// A compiled, pre-instantiated component: cheap to clone and share across workers.
+#[derive(Clone)]
+pub struct TaskComponent {
+    inner: Arc<ComponentInner>,
+}
+
+struct ComponentInner {
+    name: String,
+    pre: InstancePre<TaskState>,
+    functions: Vec<TaskFunction>,
+    max_captured_output: usize,
+}
+
+impl std::fmt::Debug for TaskComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskComponent")
+            .field("name", &self.inner.name)
+            .field("functions", &self.inner.functions)
+            .finish()
+    }
+}
+
+/// Index of a function within its [`TaskComponent`].
+pub type FuncIdx = usize;
+
+/// A call checked against its function's signature, ready to run. It is made only by
+/// [`TaskComponent::call`] or [`TaskComponent::parse_call`], so it always fits.
+#[derive(Debug, Clone)]
+pub struct Call {
+    component: TaskComponent,
+    func: FuncIdx,
+    args: Vec<Value>,
+}
+
+impl Call {
+    pub fn component(&self) -> &TaskComponent {
+        &self.component
+    }
+
+    pub fn function(&self) -> &TaskFunction {
+        self.component.function(self.func)
+    }
+
+    pub fn args(&self) -> &[Value] {
+        &self.args
+    }
+
+    /// Runs the call in a fresh store; see [`TaskComponent::invoke`].
+    pub fn invoke(&self, deadline: Option<Duration>) -> Result<Value, TaskError> {
+        self.component.invoke(self.func, &self.args, deadline)
+    }
+}
+
+impl TaskComponent {
+    /// The file name the component was loaded from.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    pub fn functions(&self) -> &[TaskFunction] {
+        &self.inner.functions
+    }
+
+    pub fn function(&self, idx: FuncIdx) -> &TaskFunction {
+        &self.inner.functions[idx]
+    }
+
+    /// Finds an exported function by name.
+    pub fn find(&self, name: &str) -> Result<FuncIdx, CallError> {
+        self.inner
+            .functions
+            .iter()
+            .position(|f| f.name == name)
+            .ok_or_else(|| CallError::UnknownFunction {
+                name: name.to_owned(),
+                component: self.inner.name.clone(),
+                available: self.export_list(),
+            })
+    }
+
+    fn export_list(&self) -> String {
+        let names: Vec<_> = self.inner.functions.iter().map(|f| f.signature()).collect();
+        names.join(", ")
+    }
+
+    /// Builds a checked call from a function name and argument values.
+    pub fn call(&self, name: &str, args: Vec<Value>) -> Result<Call, CallError> {
+        let func = self.find(name)?;
+        self.function(func).check_args(&args)?;
+        Ok(Call {
+            component: self.clone(),
+            func,
+            args,
+        })
+    }
+
+    /// Parses a call written in WAVE, such as `fib(100)`, and checks it against the
+    /// export's signature. If the component exports exactly one function, the text
+    /// may give only the arguments: `(100)` or `100`.
+    pub fn parse_call(&self, text: &str) -> Result<Call, CallError> {
+        wave::parse_call(self, text)
+    }
+
+    /// Runs an export in a fresh store and returns its result (`()` for none). The
+    /// arguments must fit the signature: use [`Call`], which is checked when made.
+    ///
+    /// This is the sandbox boundary: the store, its memory and its WASI context exist
+    /// only for this call. A trap, including a guest panic, comes back as a
+    /// [`TaskError`] carrying the guest's stderr.
+    pub fn invoke(
+        &self,
+        func: FuncIdx,
+        args: &[Value],
+        deadline: Option<Duration>,
+    ) -> Result<Value, TaskError> {
+        let inner = &*self.inner;
+        let func = &inner.functions[func];
+        let stdout = MemoryOutputPipe::new(inner.max_captured_output);
+        let stderr = MemoryOutputPipe::new(inner.max_captured_output);
+        let wasi = WasiCtx::builder()
+            .stdout(stdout)
+            .stderr(stderr.clone())
+            .build();
+        let mut store = Store::new(
+            inner.pre.engine(),
+            TaskState {
+                wasi,
+                table: ResourceTable::new(),
+            },
+        );
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(match deadline {
+            Some(d) => (d.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1,
+            None => u64::MAX / 2,
+        });
+        let instance = inner
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| TaskError::Instantiate(format!("{e:#}")))?;
+        let f = instance
+            .get_func(&mut store, func.index)
+            .expect("an export found at load time exists in every instance");
+        let mut results = vec![Value::Bool(false); usize::from(func.result.is_some())];
+        match f.call(&mut store, args, &mut results) {
+            Ok(()) => Ok(results.pop().unwrap_or(Value::Tuple(Vec::new()))),
+            Err(e) => {
+                if let (Some(Trap::Interrupt), Some(d)) = (e.downcast_ref::<Trap>(), deadline) {
+                    return Err(TaskError::DeadlineExceeded(d));
+                }
+                let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+                Err(TaskError::Trap {
+                    message: trap_message(&e),
+                    stderr,
+                })
+            }
+        }
+    }
+}
+
+/// The trap's own words, without wasmtime's multi-line backtrace.
+fn trap_message(e: &wasmtime::Error) -> String {
+    match e.downcast_ref::<Trap>() {
+        Some(trap) => format!("wasm trap: {trap}"),
+        None => e.to_string(),
+    }
+}
