@@ -10,20 +10,20 @@ use crate::object_store::ObjectId;
 pub enum SetupError {
     #[error("sandbox setup failed: {0}")]
     Engine(String),
-    #[error("cannot use compiled-component cache folder {path}: {source}")]
+    #[error("cannot use compiled-component cache folder {path}: {cause}")]
     CacheDir {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
 /// A component file could not be turned into something that can run.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read component {path}: {source}")]
+    #[error("cannot read component {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
         "{path} is not a WebAssembly component: it does not start with the wasm magic bytes \\0asm"
@@ -88,8 +88,13 @@ pub enum CallError {
 /// Why a task produced no value. Stored in the task's own ref; it never unwinds a worker.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TaskError {
-    #[error("task trapped: {message}{}", stderr_suffix(stderr))]
-    Trap { message: String, stderr: String },
+    /// The guest trapped; a Rust guest's panic message is taken from its stderr.
+    #[error("task trapped: {message}{}", panic_suffix(panic.as_deref()))]
+    Trap {
+        message: String,
+        panic: Option<String>,
+        stderr: String,
+    },
     #[error("task ran past its deadline of {0:?} and was interrupted")]
     DeadlineExceeded(Duration),
     #[error("task could not be instantiated: {0}")]
@@ -100,13 +105,8 @@ pub enum TaskError {
     HostPanic(String),
 }
 
-fn stderr_suffix(stderr: &str) -> String {
-    let stderr = stderr.trim_end();
-    if stderr.is_empty() {
-        String::new()
-    } else {
-        format!("; guest stderr: {stderr}")
-    }
+fn panic_suffix(panic: Option<&str>) -> String {
+    panic.map(|p| format!("; guest {p}")).unwrap_or_default()
 }
 
 /// `get` returned no value.
@@ -114,8 +114,8 @@ fn stderr_suffix(stderr: &str) -> String {
 pub enum GetError {
     #[error("timed out after {timeout:?} waiting for {id}")]
     Timeout { id: ObjectId, timeout: Duration },
-    #[error("{id} failed: {source}")]
-    Task { id: ObjectId, source: TaskError },
+    #[error("{id} failed: {error}")]
+    Task { id: ObjectId, error: TaskError },
     #[error("wait asked for {num_returns} ready refs out of only {n_refs}")]
     NumReturns { num_returns: usize, n_refs: usize },
 }

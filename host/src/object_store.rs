@@ -151,9 +151,9 @@ impl ObjectStore {
         let mut outcome = slot.outcome.lock().expect("slot lock");
         loop {
             if let Some(outcome) = &*outcome {
-                return outcome.clone().map_err(|source| GetError::Task {
+                return outcome.clone().map_err(|error| GetError::Task {
                     id: object.id,
-                    source,
+                    error,
                 });
             }
             outcome = match deadline {

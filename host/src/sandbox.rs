@@ -156,9 +156,9 @@ impl Sandbox {
 
     /// Reads, compiles (or loads from the cache) and pre-instantiates a component file.
     pub fn load(&self, path: &Path) -> Result<TaskComponent, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         let name = path
             .file_name()
@@ -465,6 +465,7 @@ impl TaskComponent {
                 let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
                 Err(TaskError::Trap {
                     message: trap_message(&e),
+                    panic: panic_message(&stderr),
                     stderr,
                 })
             }
@@ -475,7 +476,20 @@ impl TaskComponent {
 /// The trap's own words, without wasmtime's multi-line backtrace.
 fn trap_message(e: &wasmtime::Error) -> String {
     match e.downcast_ref::<Trap>() {
-        Some(trap) => format!("wasm trap: {trap}"),
+        Some(trap) => trap.to_string(),
         None => e.to_string(),
     }
+}
+
+/// A Rust guest's panic, from the standard library's report on stderr:
+/// `thread '<unnamed>' panicked at src/lib.rs:9:5:` then the message, then a `note:`.
+/// Gives `panicked at src/lib.rs:9:5: message` on one line.
+fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    let header = lines.by_ref().find(|l| l.contains(" panicked at "))?;
+    let location = header[header.find("panicked at ")?..].trim_end_matches(':');
+    let message: Vec<&str> = lines
+        .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .collect();
+    Some(format!("{location}: {}", message.join(" ").trim()))
 }

@@ -1,1 +1,135 @@
-fn main() {}
+//! `cargo xtask`: the project's own commands: bootstrap, build guests, demo, test, lint, ci.
+//!
+//! If `cargo xtask ci` passes locally, CI passes: `.ci/run` calls the same commands.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  bootstrap   install and check the guest toolchain (wasm32-wasip2)
+  guests      build every guest in guest-tasks/ and print NAME<TAB>PATH lines
+  demo        run the seed demo (release build): serial vs parallel
+  test        bootstrap, then run every test
+  lint        cargo fmt --check (host and guests) and clippy -D warnings
+  ci          lint, then test";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        bail!("no command given\n{USAGE}");
+    };
+    let rest = &args[1..];
+    match command.as_str() {
+        "bootstrap" => bootstrap(),
+        "guests" => {
+            for (name, path) in guests()? {
+                println!("{name}\t{}", path.display());
+            }
+            Ok(())
+        }
+        "demo" => demo(rest),
+        "test" => test(rest),
+        "lint" => lint(),
+        "ci" => lint().and_then(|()| test(&[])),
+        other => bail!("unknown command `{other}`\n{USAGE}"),
+    }
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ sits in the repository root")
+        .to_owned()
+}
+
+/// Runs a command in the repository root, failing with its name if it fails.
+fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("xtask: {shown}");
+    let status = cmd
+        .current_dir(repo())
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn bootstrap() -> anyhow::Result<()> {
+    run(Command::new("bash").arg("scripts/guest-toolchain.sh"))
+}
+
+fn guests() -> anyhow::Result<Vec<(String, PathBuf)>> {
+    bootstrap()?;
+    let out = Command::new("bash")
+        .arg("scripts/build-guests.sh")
+        .current_dir(repo())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run scripts/build-guests.sh")?;
+    if !out.status.success() {
+        bail!("building the guests failed");
+    }
+    String::from_utf8(out.stdout)?
+        .lines()
+        .map(|line| {
+            let (name, path) = line
+                .split_once('\t')
+                .with_context(|| format!("unexpected line from build-guests.sh: {line}"))?;
+            Ok((name.to_owned(), PathBuf::from(path)))
+        })
+        .collect()
+}
+
+fn guest(guests: &[(String, PathBuf)], name: &str) -> anyhow::Result<PathBuf> {
+    guests
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, p)| p.clone())
+        .with_context(|| format!("no guest `{name}` was built"))
+}
+
+fn demo(extra: &[String]) -> anyhow::Result<()> {
+    let guests = guests()?;
+    run(cargo().args(["build", "--release", "--package", "wask", "--bin", "host"]))?;
+    run(Command::new(repo().join("target/release/host"))
+        .arg("demo")
+        .arg("--fibonacci")
+        .arg(guest(&guests, "fibonacci")?)
+        .args(extra))
+}
+
+fn test(extra: &[String]) -> anyhow::Result<()> {
+    bootstrap()?;
+    run(cargo().args(["test", "--workspace"]).args(extra))
+}
+
+fn lint() -> anyhow::Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "fmt",
+        "--all",
+        "--manifest-path",
+        "guest-tasks/Cargo.toml",
+        "--",
+        "--check",
+    ]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}

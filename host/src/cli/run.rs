@@ -83,10 +83,12 @@ impl RunCommand {
                 Ok(value) => value_to_wave(&value),
                 Err(e) => {
                     n_failed += 1;
+                    // One line per invocation, whatever the message holds.
+                    let message = e.to_string().replace('\n', " ");
                     if self.json {
-                        serde_json::json!({ "error": e.to_string() }).to_string()
+                        serde_json::json!({ "error": message }).to_string()
                     } else {
-                        format!("error: {e}")
+                        format!("error: {message}")
                     }
                 }
             };

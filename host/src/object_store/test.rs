@@ -48,6 +48,7 @@ fn an_error_stays_with_its_own_ref() {
     let (failed, completer) = store.pending();
     completer.resolve(Err(TaskError::Trap {
         message: "boom".into(),
+        panic: None,
         stderr: String::new(),
     }));
     let fine = store.put(Value::Bool(true));
@@ -67,7 +68,7 @@ fn a_dropped_completer_resolves_to_shutdown() {
         store.get(&object, None).unwrap_err(),
         GetError::Task {
             id: object.id(),
-            source: TaskError::Shutdown
+            error: TaskError::Shutdown
         }
     );
 }
@@ -80,7 +81,7 @@ fn wait_splits_ready_and_pending_in_order() {
     let c = store.put(Value::U8(3));
     let refs = [a.clone(), b.clone(), c.clone()];
     let (ready, pending) = store.wait(&refs, 1, None).unwrap();
-    assert_eq!(ids(&ready), ids(&[a.clone()]));
+    assert_eq!(ids(&ready), ids(std::slice::from_ref(&a)));
     assert_eq!(ids(&pending), ids(&[b.clone(), c.clone()]));
     let (ready, pending) = store
         .wait(&refs, 3, Some(Duration::from_millis(20)))

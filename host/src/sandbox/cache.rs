@@ -34,9 +34,9 @@ impl Hasher for DigestHasher<'_> {
 
 impl ComponentCache {
     pub(super) fn open(dir: &Path, engine: &Engine) -> Result<Self, SetupError> {
-        std::fs::create_dir_all(dir).map_err(|source| SetupError::CacheDir {
+        std::fs::create_dir_all(dir).map_err(|cause| SetupError::CacheDir {
             path: dir.to_owned(),
-            source,
+            cause,
         })?;
         let mut engine_key = Sha256::new();
         engine_key.update(concat!("wask ", env!("CARGO_PKG_VERSION"), "\0"));

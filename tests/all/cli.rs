@@ -1,0 +1,211 @@
+//! Integration tests of the real `host` binary: output, exit codes and error messages.
+
+use std::process::Output;
+
+use wask_tests::{guests, run_host};
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `host` and checks its exit code and that stderr holds `stderr_has`.
+fn check(args: &[&str], stdin: Option<&str>, code: i32, stderr_has: &str) -> Output {
+    let out = run_host(args, stdin);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "host {args:?}\nstdout: {}\nstderr: {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(stderr_has),
+        "host {args:?}: stderr lacks {stderr_has:?}:\n{}",
+        stderr(&out)
+    );
+    out
+}
+
+#[test]
+fn fib_100_prints_its_value() {
+    let out = check(
+        &["run", guests::FIBONACCI, "--invoke", "fib(100)"],
+        None,
+        0,
+        "ok: 1",
+    );
+    assert_eq!(stdout(&out), "\"354224848179261915075\"\n");
+}
+
+#[test]
+fn repeat_runs_in_parallel_and_prints_one_line_each() {
+    let args = [
+        "run",
+        guests::FIBONACCI,
+        "--parallel",
+        "8",
+        "--invoke",
+        "generate-fibonacci(100000)",
+        "--repeat",
+        "8",
+    ];
+    let out = check(&args, None, 0, "tasks: 8, ok: 8, failed: 0");
+    assert_eq!(stdout(&out), "100000\n".repeat(8));
+}
+
+#[test]
+fn batch_input_from_stdin_keeps_submission_order() {
+    let calls = "# a comment\nfib(10)\n\nfib(1)\ngenerate-fibonacci(7)\nfib(20)\n";
+    let out = check(
+        &["run", guests::FIBONACCI, "--input", "-"],
+        Some(calls),
+        0,
+        "ok: 4",
+    );
+    assert_eq!(stdout(&out), "\"55\"\n\"1\"\n7\n\"6765\"\n");
+}
+
+#[test]
+fn batch_input_from_a_file_and_json_output() {
+    let path = std::env::temp_dir().join(format!("wask-calls-{}.txt", std::process::id()));
+    std::fs::write(&path, "fib(3)\ngenerate-fibonacci(4)\n").unwrap();
+    let out = check(
+        &[
+            "run",
+            guests::FIBONACCI,
+            "-i",
+            path.to_str().unwrap(),
+            "--json",
+        ],
+        None,
+        0,
+        "ok: 2",
+    );
+    std::fs::remove_file(&path).unwrap();
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [serde_json::json!({"ok": "2"}), serde_json::json!({"ok": 4})]
+    );
+}
+
+#[test]
+fn a_trapping_invocation_leaves_the_others_intact() {
+    let args = [
+        "run",
+        guests::FIBONACCI,
+        "--invoke",
+        "fib(10)",
+        "--invoke",
+        "generate-fibonacci(4294967295)",
+        "--invoke",
+        "fib(11)",
+    ];
+    let out = check(&args, None, 1, "tasks: 3, ok: 2, failed: 1");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0], "\"55\"");
+    assert!(lines[1].starts_with("error: "), "{}", lines[1]);
+    assert!(lines[1].contains("capacity overflow"), "{}", lines[1]);
+    assert_eq!(lines[2], "\"89\"");
+}
+
+#[test]
+fn a_single_export_component_takes_bare_arguments_but_this_one_has_two() {
+    check(
+        &["run", guests::FIBONACCI, "--invoke", "100"],
+        None,
+        2,
+        "gives only arguments, which works only when the component exports exactly one function",
+    );
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_exit_code_2() {
+    let fib = guests::FIBONACCI;
+    check(
+        &["run", fib, "--invoke", "fib(\"ten\")"],
+        None,
+        2,
+        "argument 1 (`n`) of `fib`: expected u32, got `\"ten\"`",
+    );
+    check(
+        &["run", fib, "--invoke", "fib(1, 2)"],
+        None,
+        2,
+        "`fib` takes 1 argument (fib: func(n: u32) -> string), but 2 were given",
+    );
+    check(
+        &["run", fib, "--invoke", "fibb(1)"],
+        None,
+        2,
+        "unknown function `fibb`; fibonacci.wasm exports:",
+    );
+    check(
+        &["run", fib, "--invoke", "fib(1"],
+        None,
+        2,
+        "cannot parse call `fib(1`",
+    );
+    check(
+        &["run", "/no/such/component.wasm", "--invoke", "fib(1)"],
+        None,
+        2,
+        "cannot read component /no/such/component.wasm: No such file or directory",
+    );
+    check(&["run", fib], None, 2, "nothing to run");
+    check(
+        &["run", fib, "--invoke", "fib(1)", "--parallel", "0"],
+        None,
+        2,
+        "at least 1",
+    );
+    // One bad line in a batch runs nothing, and names its line.
+    let out = check(
+        &["run", fib, "-i", "-"],
+        Some("fib(1)\nfib(-1)\n"),
+        2,
+        "stdin line 2: argument 1 (`n`) of `fib`: expected u32",
+    );
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn a_file_that_is_not_a_component_is_named_as_such() {
+    let dir = std::env::temp_dir().join(format!("wask-cli-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = dir.join("readme.txt");
+    std::fs::write(&text, "hello").unwrap();
+    let core = dir.join("core.wasm");
+    std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    check(
+        &["run", text.to_str().unwrap(), "--invoke", "f()"],
+        None,
+        2,
+        "is not a WebAssembly component: it does not start with the wasm magic bytes",
+    );
+    check(
+        &["inspect", core.to_str().unwrap()],
+        None,
+        2,
+        "is a core WebAssembly module, not a component",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn inspect_prints_the_wit_signatures() {
+    let out = check(&["inspect", guests::FIBONACCI], None, 0, "");
+    assert_eq!(
+        stdout(&out),
+        "generate-fibonacci: func(sequence-size: u32) -> u32\nfib: func(n: u32) -> string\n"
+    );
+}

@@ -1,0 +1,7 @@
+//! The one integration-test binary: a module per area, all against guests built from source.
+
+/// The library API: submit, get, wait, put, typed calls and load errors.
+mod library;
+
+/// The real `host` binary: output, exit codes and error messages.
+mod cli;

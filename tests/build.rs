@@ -1,0 +1,39 @@
+//! Builds every guest in guest-tasks/ for wasm32-wasip2 and writes their paths as constants.
+//!
+//! The nested build runs through scripts/build-guests.sh, which checks the guest
+//! toolchain but never installs it (`cargo xtask bootstrap` does that).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let repo = manifest_dir.parent().unwrap().to_owned();
+    for watched in ["guest-tasks", "wit", "scripts/build-guests.sh"] {
+        println!("cargo::rerun-if-changed={}", repo.join(watched).display());
+    }
+    println!("cargo::rerun-if-env-changed=WASK_TOOLCHAIN_DIR");
+    let target_dir = repo.join("target").join("guests");
+    let output = Command::new("bash")
+        .arg(repo.join("scripts/build-guests.sh"))
+        .arg("--check")
+        .arg(&target_dir)
+        .output()
+        .expect("bash runs scripts/build-guests.sh");
+    if !output.status.success() {
+        panic!(
+            "building the guest tasks failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut consts = String::new();
+    for line in String::from_utf8(output.stdout).unwrap().lines() {
+        let (name, path) = line.split_once('\t').expect("NAME<TAB>PATH lines");
+        consts += &format!(
+            "/// The `{name}` guest component, built from guest-tasks/{name}.\npub const {}: &str = {path:?};\n",
+            name.to_uppercase().replace('-', "_")
+        );
+    }
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("guests.rs");
+    std::fs::write(out, consts).unwrap();
+}
