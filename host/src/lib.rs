@@ -21,8 +21,10 @@ pub mod object_store;
 pub mod runtime;
 pub mod sandbox;
 pub mod scheduler;
+pub mod timeline;
 
 pub use error::{CallError, GetError, LoadError, SetupError, TaskError};
 pub use object_store::{ObjectId, ObjectRef};
 pub use runtime::{Runtime, RuntimeConfig, TaskOptions};
 pub use sandbox::{Call, TaskComponent, TaskFunction, Value, ValueType};
+pub use timeline::{TaskSpan, Timeline};

@@ -7,12 +7,14 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::error::{GetError, LoadError, SetupError};
+use crate::error::{GetError, LoadError, SetupError, TaskError};
 use crate::object_store::{ObjectRef, ObjectStore};
-use crate::sandbox::{Call, Sandbox, SandboxConfig, TaskComponent, Value};
+use crate::sandbox::{Call, Phases, Sandbox, SandboxConfig, TaskComponent, Value};
 use crate::scheduler::Scheduler;
+use crate::timeline::{Recorder, TaskSpan, Timeline};
 
 /// Settings of a [`Runtime`].
 #[derive(Debug, Clone)]
@@ -44,6 +46,7 @@ pub struct Runtime {
     scheduler: Scheduler,
     objects: ObjectStore,
     sandbox: Sandbox,
+    timeline: Arc<Recorder>,
 }
 
 impl Runtime {
@@ -55,6 +58,7 @@ impl Runtime {
             sandbox: Sandbox::new(config.sandbox)?,
             scheduler: Scheduler::new(config.n_workers),
             objects: ObjectStore::new(),
+            timeline: Arc::default(),
         })
     }
 
@@ -80,14 +84,45 @@ impl Runtime {
     /// [`Runtime::submit`] with per-task options.
     pub fn submit_with(&self, call: Call, options: TaskOptions) -> ObjectRef {
         let (object, completer) = self.objects.pending();
-        self.scheduler.spawn(Box::new(move |_worker_idx| {
-            let outcome = catch_unwind(AssertUnwindSafe(|| call.invoke(options.timeout)))
-                .unwrap_or_else(|panic| {
-                    Err(crate::error::TaskError::HostPanic(panic_text(&panic)))
+        let timeline = self.timeline.is_enabled().then(|| self.timeline.clone());
+        let submitted = Instant::now();
+        let id = object.id();
+        self.scheduler.spawn(Box::new(move |worker_idx| {
+            let started = Instant::now();
+            let mut phases = Phases::default();
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                call.invoke_traced(options.timeout, &mut phases)
+            }))
+            .unwrap_or_else(|panic| Err(TaskError::HostPanic(panic_text(&panic))));
+            // Record before resolving, so a caller that has every value also has
+            // every span.
+            if let Some(timeline) = timeline {
+                timeline.record(TaskSpan {
+                    object: id,
+                    label: call.function().name().to_owned(),
+                    worker_idx,
+                    submitted,
+                    started,
+                    instantiated: phases.instantiated,
+                    returned: phases.returned,
+                    resolved: Instant::now(),
+                    ok: outcome.is_ok(),
                 });
+            }
             completer.resolve(outcome);
         }));
         object
+    }
+
+    /// Starts recording a [`Timeline`] of the tasks submitted from now on.
+    pub fn start_timeline(&self) {
+        self.timeline.start();
+    }
+
+    /// Stops recording and returns the spans of the tasks that finished since
+    /// [`Runtime::start_timeline`], in submission order.
+    pub fn take_timeline(&self) -> Timeline {
+        self.timeline.take(self.n_workers())
     }
 
     /// Stores a value; the ref is ready at once.
@@ -108,11 +143,11 @@ impl Runtime {
         objects: &[ObjectRef],
         timeout: Option<Duration>,
     ) -> Result<Vec<Value>, GetError> {
-        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let deadline = timeout.map(|t| Instant::now() + t);
         objects
             .iter()
             .map(|o| {
-                let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+                let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
                 self.get(o, left)
             })
             .collect()

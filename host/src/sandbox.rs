@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{
     Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, types::ComponentItem,
@@ -33,6 +33,32 @@ pub use self::wave::{value_to_json, value_to_wave};
 pub use wasmtime::component::Val as Value;
 /// The WIT type of a [`Value`], as read from a component's exports.
 pub use wasmtime::component::types::Type as ValueType;
+
+/// Whether a parameter of this type takes raw bytes (`list<u8>`).
+pub fn is_bytes_type(ty: &ValueType) -> bool {
+    matches!(ty, ValueType::List(l) if matches!(l.ty(), ValueType::U8))
+}
+
+/// Raw bytes as a `list<u8>` value.
+pub fn bytes_value(bytes: &[u8]) -> Value {
+    Value::List(bytes.iter().map(|b| Value::U8(*b)).collect())
+}
+
+/// The bytes in a `list<u8>` value, or in the `ok` of a `result<list<u8>, _>`.
+pub fn value_bytes(value: &Value) -> Option<Vec<u8>> {
+    let items = match value {
+        Value::List(items) => items,
+        Value::Result(Ok(Some(inner))) => return value_bytes(inner),
+        _ => return None,
+    };
+    items
+        .iter()
+        .map(|v| match v {
+            Value::U8(b) => Some(*b),
+            _ => None,
+        })
+        .collect()
+}
 
 /// How often the epoch ticker advances; deadlines are measured in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -335,6 +361,15 @@ impl std::fmt::Debug for TaskComponent {
     }
 }
 
+/// When the phases of one invocation ended, for timelines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Phases {
+    /// The fresh instance was ready.
+    pub instantiated: Option<Instant>,
+    /// The export returned (or trapped).
+    pub returned: Option<Instant>,
+}
+
 /// Index of a function within its [`TaskComponent`].
 pub type FuncIdx = usize;
 
@@ -362,7 +397,18 @@ impl Call {
 
     /// Runs the call in a fresh store; see [`TaskComponent::invoke`].
     pub fn invoke(&self, deadline: Option<Duration>) -> Result<Value, TaskError> {
-        self.component.invoke(self.func, &self.args, deadline)
+        self.component
+            .invoke(self.func, &self.args, deadline, &mut Phases::default())
+    }
+
+    /// [`Call::invoke`], noting when each phase ended.
+    pub fn invoke_traced(
+        &self,
+        deadline: Option<Duration>,
+        phases: &mut Phases,
+    ) -> Result<Value, TaskError> {
+        self.component
+            .invoke(self.func, &self.args, deadline, phases)
     }
 }
 
@@ -427,6 +473,7 @@ impl TaskComponent {
         func: FuncIdx,
         args: &[Value],
         deadline: Option<Duration>,
+        phases: &mut Phases,
     ) -> Result<Value, TaskError> {
         let inner = &*self.inner;
         let func = &inner.functions[func];
@@ -452,11 +499,14 @@ impl TaskComponent {
             .pre
             .instantiate(&mut store)
             .map_err(|e| TaskError::Instantiate(format!("{e:#}")))?;
+        phases.instantiated = Some(Instant::now());
         let f = instance
             .get_func(&mut store, func.index)
             .expect("an export found at load time exists in every instance");
         let mut results = vec![Value::Bool(false); usize::from(func.result.is_some())];
-        match f.call(&mut store, args, &mut results) {
+        let called = f.call(&mut store, args, &mut results);
+        phases.returned = Some(Instant::now());
+        match called {
             Ok(()) => Ok(results.pop().unwrap_or(Value::Tuple(Vec::new()))),
             Err(e) => {
                 if let (Some(Trap::Interrupt), Some(d)) = (e.downcast_ref::<Trap>(), deadline) {

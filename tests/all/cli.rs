@@ -209,3 +209,85 @@ fn inspect_prints_the_wit_signatures() {
         "generate-fibonacci: func(sequence-size: u32) -> u32\nfib: func(n: u32) -> string\n"
     );
 }
+
+#[test]
+fn a_folder_of_images_becomes_one_call_per_file_with_results_in_output_dir() {
+    let base = std::env::temp_dir().join(format!("wask-cli-images-{}", std::process::id()));
+    let (images, out) = (base.join("images"), base.join("out"));
+    let written = wask_kernels::sample_images::write_sample_set(&images, 3, 64).unwrap();
+    let result = check(
+        &[
+            "run",
+            guests::IMAGE_FILTERS,
+            "--invoke",
+            "grayscale-blur(@)",
+            images.to_str().unwrap(),
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+        None,
+        0,
+        "tasks: 3, ok: 3",
+    );
+    let expected: Vec<String> = written
+        .iter()
+        .map(|p| format!("\"{}\"", out.join(p.file_name().unwrap()).display()))
+        .collect();
+    assert_eq!(stdout(&result).lines().collect::<Vec<_>>(), expected);
+    for input in &written {
+        let png = std::fs::read(out.join(input.file_name().unwrap())).unwrap();
+        let image = wask_kernels::image_filters::decode(&png).unwrap();
+        assert_eq!((image.width(), image.height()), (64, 64));
+    }
+    // `@path` names one file; a glob pattern matches files.
+    let first = written[0].to_str().unwrap();
+    let one = check(
+        &[
+            "run",
+            guests::IMAGE_FILTERS,
+            "--invoke",
+            &format!("resize(@{first}, 8, 4)"),
+            "--json",
+        ],
+        None,
+        0,
+        "ok: 1",
+    );
+    assert!(
+        stdout(&one).starts_with("{\"ok\":{\"ok\":["),
+        "{}",
+        stdout(&one)
+    );
+    let pattern = format!("{}/sample-0[01].png", images.display());
+    check(
+        &[
+            "run",
+            guests::IMAGE_FILTERS,
+            "--invoke",
+            "rotate(@, 1)",
+            &pattern,
+        ],
+        None,
+        0,
+        "tasks: 2, ok: 2",
+    );
+    check(
+        &["run", guests::IMAGE_FILTERS, "--invoke", "rotate(@, 1)"],
+        None,
+        2,
+        "a bare `@` stands for each input file, but no input files were given",
+    );
+    check(
+        &[
+            "run",
+            guests::IMAGE_FILTERS,
+            "--invoke",
+            "rotate(@, 1)",
+            "/no/such/dir",
+        ],
+        None,
+        2,
+        "input /no/such/dir does not exist",
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -5,3 +5,9 @@ mod library;
 
 /// The real `host` binary: output, exit codes and error messages.
 mod cli;
+
+/// Timelines: the Chrome trace and the SVG drawing of a run.
+mod timeline;
+
+/// Seed cases 2 and 3 against their native kernels.
+mod seed_cases;

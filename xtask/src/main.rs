@@ -13,7 +13,8 @@ usage: cargo xtask <command>
 commands:
   bootstrap   install and check the guest toolchain (wasm32-wasip2)
   guests      build every guest in guest-tasks/ and print NAME<TAB>PATH lines
-  demo        run the seed demo (release build): serial vs parallel
+  demo        run the seed demo (release build): three cases, serial vs parallel
+  images DIR  write the 16 sample images (1024x1024 PNG) of seed case 3 to DIR
   test        bootstrap, then run every test
   lint        cargo fmt --check (host and guests) and clippy -D warnings
   ci          lint, then test";
@@ -33,6 +34,12 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         "demo" => demo(rest),
+        "images" => {
+            let dir = rest.first().context("usage: cargo xtask images DIR")?;
+            let files = sample_images(Path::new(dir))?;
+            eprintln!("xtask: {} sample images in {dir}", files.len());
+            Ok(())
+        }
         "test" => test(rest),
         "lint" => lint(),
         "ci" => lint().and_then(|()| test(&[])),
@@ -99,13 +106,34 @@ fn guest(guests: &[(String, PathBuf)], name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("no guest `{name}` was built"))
 }
 
+/// Number and size of the sample images of seed case 3.
+const SAMPLE_IMAGES: u32 = 16;
+const SAMPLE_SIZE: u32 = 1024;
+
+/// Writes the sample images of seed case 3, unless they are there already.
+fn sample_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    wask_kernels::sample_images::write_sample_set(dir, SAMPLE_IMAGES, SAMPLE_SIZE)
+        .with_context(|| format!("cannot write sample images to {}", dir.display()))
+}
+
 fn demo(extra: &[String]) -> anyhow::Result<()> {
     let guests = guests()?;
+    let out_dir = repo().join("target/demo");
+    let images = out_dir.join("images");
+    sample_images(&images)?;
     run(cargo().args(["build", "--release", "--package", "wask", "--bin", "host"]))?;
     run(Command::new(repo().join("target/release/host"))
         .arg("demo")
         .arg("--fibonacci")
         .arg(guest(&guests, "fibonacci")?)
+        .arg("--monte-carlo-pi")
+        .arg(guest(&guests, "monte-carlo-pi")?)
+        .arg("--image-filters")
+        .arg(guest(&guests, "image-filters")?)
+        .arg("--images")
+        .arg(&images)
+        .arg("--out-dir")
+        .arg(&out_dir)
         .args(extra))
 }
 

@@ -1,13 +1,13 @@
 //! `host run`: invoke a component's exports as parallel tasks and print the results.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use wask::sandbox::{value_to_json, value_to_wave};
-use wask::{Runtime, TaskOptions};
+use anyhow::{Context, bail};
+use wask::sandbox::{bytes_value, is_bytes_type, value_bytes, value_to_json, value_to_wave};
+use wask::{Call, Runtime, TaskComponent, TaskOptions, Value};
 
 use super::{EXIT_TASK_FAILED, RuntimeArgs};
 
@@ -18,10 +18,19 @@ use super::{EXIT_TASK_FAILED, RuntimeArgs};
 /// function, the call may give only the arguments. Every call is checked against
 /// the export's WIT signature before anything runs. Results print one line per
 /// invocation, in submission order.
+///
+/// An argument written `@path` passes that file's contents: its bytes to a
+/// `list<u8>` parameter, its text to a `string` one. With INPUTS (files, folders or
+/// glob patterns), each call is made once per input file, and a bare `@` stands for
+/// that file: `host run image-filters.wasm --invoke 'grayscale-blur(@)' images/
+/// --output-dir out/`.
 #[derive(Debug, clap::Args)]
 pub struct RunCommand {
     /// The component (.wasm) whose exports to run
     component: PathBuf,
+    /// Input files, folders (their files) or glob patterns: one call per file, as `@`
+    #[arg(value_name = "INPUTS")]
+    inputs: Vec<String>,
     /// A call to make, such as 'fib(100)'; may be given more than once
     #[arg(long, value_name = "CALL")]
     invoke: Vec<String>,
@@ -34,53 +43,69 @@ pub struct RunCommand {
     /// Print results as JSON lines: {"ok": value} or {"error": message}
     #[arg(long)]
     json: bool,
+    /// Write each byte result (list<u8>, or the ok of a result) to a file in DIR,
+    /// named after its input file, and print the file's path instead of the bytes
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
     /// Interrupt a task that runs longer than this many seconds
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
+    /// Write a Chrome trace of the run (open it in Perfetto): one track per worker
+    #[arg(long, value_name = "FILE")]
+    timeline: Option<PathBuf>,
+    /// Draw the run's timeline as SVG: one lane per worker, a bar per task
+    #[arg(long, value_name = "FILE")]
+    timeline_svg: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
 
+/// One invocation to make.
+struct Planned {
+    call: Call,
+    /// The input file that `@` stood for, if any.
+    input: Option<PathBuf>,
+}
+
 impl RunCommand {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
+        if self.repeat == 0 {
+            bail!("--repeat: expected a whole number of at least 1, got 0");
+        }
+        let timeout = self.timeout.map(parse_timeout).transpose()?;
         let texts = self.call_texts()?;
-        let timeout = self
-            .timeout
-            .map(|s| {
-                Duration::try_from_secs_f64(s)
-                    .ok()
-                    .filter(|d| !d.is_zero())
-                    .with_context(|| {
-                        format!("--timeout: expected a positive number of seconds, got {s}")
-                    })
-            })
-            .transpose()?;
+        let inputs = expand_inputs(&self.inputs)?;
         let runtime = Runtime::new(self.runtime.config())?;
         let component = runtime.load(&self.component)?;
-        // Check every call before any runs: one bad line runs nothing.
-        let calls = texts
-            .iter()
-            .map(|(origin, text)| component.parse_call(text).with_context(|| origin.clone()))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        // Check every call before any runs: one bad call runs nothing.
+        let planned = plan_calls(&component, &texts, &inputs)?;
+        if let Some(dir) = &self.output_dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create --output-dir {}", dir.display()))?;
+        }
 
+        let tracing = self.timeline.is_some() || self.timeline_svg.is_some();
+        if tracing {
+            runtime.start_timeline();
+        }
         let started = Instant::now();
         let options = TaskOptions { timeout };
-        let mut refs = Vec::with_capacity(calls.len() * self.repeat);
+        let mut refs = Vec::with_capacity(planned.len() * self.repeat);
         for _ in 0..self.repeat {
-            refs.extend(
-                calls
-                    .iter()
-                    .map(|call| runtime.submit_with(call.clone(), options)),
-            );
+            for p in &planned {
+                refs.push((p, runtime.submit_with(p.call.clone(), options)));
+            }
         }
+        let progress = indicatif::ProgressBar::with_draw_target(
+            Some(refs.len() as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
         let mut stdout = std::io::stdout().lock();
         let mut n_failed = 0;
-        for object in &refs {
+        let multi_template = texts.len() > 1;
+        for (idx, (p, object)) in refs.iter().enumerate() {
             let line = match runtime.get(object, None) {
-                Ok(value) if self.json => {
-                    serde_json::json!({ "ok": value_to_json(&value) }).to_string()
-                }
-                Ok(value) => value_to_wave(&value),
+                Ok(value) => self.success_line(&value, p, idx, multi_template)?,
                 Err(e) => {
                     n_failed += 1;
                     // One line per invocation, whatever the message holds.
@@ -92,10 +117,15 @@ impl RunCommand {
                     }
                 }
             };
-            writeln!(stdout, "{line}")?;
+            progress.suspend(|| writeln!(stdout, "{line}"))?;
+            progress.inc(1);
         }
+        progress.finish_and_clear();
         stdout.flush()?;
         let wall = started.elapsed();
+        if tracing {
+            self.write_timelines(&runtime, &component)?;
+        }
         let n_tasks = refs.len();
         eprintln!(
             "tasks: {n_tasks}, ok: {}, failed: {n_failed}, wall: {:.3} s, {:.1} tasks/s",
@@ -110,11 +140,49 @@ impl RunCommand {
         })
     }
 
-    /// The calls to make, each with where it came from (for error messages).
-    fn call_texts(&self) -> anyhow::Result<Vec<(String, String)>> {
-        if self.repeat == 0 {
-            anyhow::bail!("--repeat: expected a whole number of at least 1, got 0");
+    /// The line printed for a value; with --output-dir, bytes go to a file instead.
+    fn success_line(
+        &self,
+        value: &Value,
+        planned: &Planned,
+        idx: usize,
+        multi_template: bool,
+    ) -> anyhow::Result<String> {
+        if let (Some(dir), Some(bytes)) = (&self.output_dir, value_bytes(value)) {
+            let path = output_path(dir, planned, idx, &bytes, multi_template);
+            std::fs::write(&path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let shown = path.display().to_string();
+            return Ok(if self.json {
+                serde_json::json!({ "ok": { "file": shown, "bytes": bytes.len() } }).to_string()
+            } else {
+                value_to_wave(&Value::String(shown))
+            });
         }
+        Ok(if self.json {
+            serde_json::json!({ "ok": value_to_json(value) }).to_string()
+        } else {
+            value_to_wave(value)
+        })
+    }
+
+    fn write_timelines(&self, runtime: &Runtime, component: &TaskComponent) -> anyhow::Result<()> {
+        let timeline = runtime.take_timeline();
+        if let Some(path) = &self.timeline {
+            let json = serde_json::to_string(&timeline.to_chrome_trace())?;
+            std::fs::write(path, json)
+                .with_context(|| format!("cannot write --timeline {}", path.display()))?;
+        }
+        if let Some(path) = &self.timeline_svg {
+            let title = format!("host run {}", component.name());
+            std::fs::write(path, timeline.to_svg(&title))
+                .with_context(|| format!("cannot write --timeline-svg {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// The call templates, each with where it came from (for error messages).
+    fn call_texts(&self) -> anyhow::Result<Vec<(String, String)>> {
         let mut texts: Vec<(String, String)> = self
             .invoke
             .iter()
@@ -140,10 +208,239 @@ impl RunCommand {
             }
         }
         if texts.is_empty() {
-            anyhow::bail!(
+            bail!(
                 "nothing to run: give a call with --invoke 'name(args)', or a file of calls with --input FILE (- for stdin)"
             );
         }
         Ok(texts)
     }
+}
+
+fn parse_timeout(seconds: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("--timeout: expected a positive number of seconds, got {seconds}"))
+}
+
+/// Input files: each folder gives its files (sorted), each glob pattern its matches.
+fn expand_inputs(inputs: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let path = Path::new(input);
+        if path.is_dir() {
+            let mut in_dir: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot list input folder {input}"))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            if in_dir.is_empty() {
+                bail!("input folder {input} has no files");
+            }
+            in_dir.sort();
+            files.extend(in_dir);
+        } else if path.exists() {
+            files.push(path.to_owned());
+        } else if input.contains(['*', '?', '[']) {
+            let matches: Vec<PathBuf> = glob::glob(input)
+                .with_context(|| format!("bad glob pattern {input}"))?
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect();
+            if matches.is_empty() {
+                bail!("glob pattern {input} matches no files");
+            }
+            files.extend(matches);
+        } else {
+            bail!("input {input} does not exist: expected a file, a folder or a glob pattern");
+        }
+    }
+    Ok(files)
+}
+
+/// Every call to make, checked against its export's signature.
+fn plan_calls(
+    component: &TaskComponent,
+    texts: &[(String, String)],
+    inputs: &[PathBuf],
+) -> anyhow::Result<Vec<Planned>> {
+    let mut planned = Vec::new();
+    for (origin, text) in texts {
+        let template = FileArgs::find(text);
+        if inputs.is_empty() {
+            let call = template
+                .bind(component, text, None)
+                .with_context(|| origin.clone())?;
+            planned.push(Planned { call, input: None });
+            continue;
+        }
+        if !template.uses_input() {
+            bail!("{origin}: input files were given, but the call has no bare `@` to take them");
+        }
+        for input in inputs {
+            let call = template
+                .bind(component, text, Some(input))
+                .with_context(|| format!("{origin} with input {}", input.display()))?;
+            planned.push(Planned {
+                call,
+                input: Some(input.clone()),
+            });
+        }
+    }
+    Ok(planned)
+}
+
+/// The `@path` and bare `@` arguments of a call text.
+struct FileArgs {
+    /// The text with each `@...` argument replaced by `[]`, which parses for any list.
+    text: String,
+    /// (argument position, path; `None` for a bare `@`).
+    args: Vec<(usize, Option<PathBuf>)>,
+}
+
+impl FileArgs {
+    /// Finds `@` arguments: an `@` that starts an argument of the call, outside strings.
+    fn find(text: &str) -> FileArgs {
+        let mut out = String::with_capacity(text.len());
+        let mut args = Vec::new();
+        let (mut depth, mut position) = (0usize, 0usize);
+        let mut at_arg_start = false;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' | '\'' => {
+                    // Copy a string or char literal whole, with its escapes.
+                    out.push(c);
+                    while let Some((_, d)) = chars.next() {
+                        out.push(d);
+                        if d == '\\' {
+                            if let Some((_, e)) = chars.next() {
+                                out.push(e);
+                            }
+                        } else if d == c {
+                            break;
+                        }
+                    }
+                    at_arg_start = false;
+                    continue;
+                }
+                '@' if depth == 1 && at_arg_start => {
+                    let rest = &text[i + 1..];
+                    let len = rest.find([',', ')']).unwrap_or(rest.len());
+                    let path = rest[..len].trim();
+                    args.push((position, (!path.is_empty()).then(|| PathBuf::from(path))));
+                    out.push_str("[]");
+                    for _ in 0..rest[..len].chars().count() {
+                        chars.next();
+                    }
+                    at_arg_start = false;
+                    continue;
+                }
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    at_arg_start = depth == 1;
+                }
+                ')' | ']' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    at_arg_start = false;
+                }
+                ',' if depth == 1 => {
+                    position += 1;
+                    at_arg_start = true;
+                }
+                c if c.is_whitespace() => {}
+                _ => at_arg_start = false,
+            }
+            out.push(c);
+        }
+        FileArgs { text: out, args }
+    }
+
+    fn uses_input(&self) -> bool {
+        self.args.iter().any(|(_, path)| path.is_none())
+    }
+
+    /// Parses the call and puts each file's contents in place of its `@` argument.
+    fn bind(
+        &self,
+        component: &TaskComponent,
+        original: &str,
+        input: Option<&Path>,
+    ) -> anyhow::Result<Call> {
+        if self.args.is_empty() {
+            return Ok(component.parse_call(original)?);
+        }
+        let parsed = component.parse_call(&self.text)?;
+        let func = parsed.function();
+        let mut args = parsed.args().to_vec();
+        for (position, path) in &self.args {
+            let path = match (path, input) {
+                (Some(path), _) => path.as_path(),
+                (None, Some(input)) => input,
+                (None, None) => bail!(
+                    "a bare `@` stands for each input file, but no input files were given; write @path or add INPUTS"
+                ),
+            };
+            let (name, ty) = func
+                .params()
+                .nth(*position)
+                .expect("the call parsed, so the position is a parameter");
+            let contents = std::fs::read(path).with_context(|| {
+                format!("cannot read {} for parameter `{name}`", path.display())
+            })?;
+            args[*position] = if is_bytes_type(ty) {
+                bytes_value(&contents)
+            } else if matches!(ty, wask::ValueType::String) {
+                Value::String(String::from_utf8(contents).with_context(|| {
+                    format!(
+                        "{} is not UTF-8 text, as the string parameter `{name}` needs",
+                        path.display()
+                    )
+                })?)
+            } else {
+                bail!(
+                    "`@` passes a file's contents, which fit a list<u8> or string parameter; parameter `{name}` of `{}` is another type",
+                    func.name()
+                );
+            };
+        }
+        Ok(component.call(func.name(), args)?)
+    }
+}
+
+/// Where a byte result goes: named after its input (or numbered by invocation), with
+/// the extension its contents show (PNG, JPEG), or else the input's.
+fn output_path(
+    dir: &Path,
+    planned: &Planned,
+    idx: usize,
+    bytes: &[u8],
+    multi_template: bool,
+) -> PathBuf {
+    let stem = planned
+        .input
+        .as_deref()
+        .and_then(Path::file_stem)
+        .map_or_else(
+            || format!("result-{idx}"),
+            |s| s.to_string_lossy().into_owned(),
+        );
+    let ext = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "png".to_owned()
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        "jpg".to_owned()
+    } else {
+        planned
+            .input
+            .as_deref()
+            .and_then(Path::extension)
+            .map_or_else(|| "bin".into(), |e| e.to_string_lossy().into_owned())
+    };
+    let func = planned.call.function().name();
+    let name = if multi_template || planned.input.is_none() {
+        format!("{stem}.{func}.{ext}")
+    } else {
+        format!("{stem}.{ext}")
+    };
+    dir.join(name)
 }
