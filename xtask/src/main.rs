@@ -7,6 +7,8 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+mod bench;
+
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
@@ -17,6 +19,8 @@ commands:
   images DIR  write the 16 sample images (1024x1024 PNG) of seed case 3 to DIR
   test        bootstrap, then run every test
   lint        cargo fmt --check (host and guests) and clippy -D warnings
+  bench       measure Wask against Ray, native Rust and its targets; write
+              docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run)
   ci          lint, then test";
 
 fn main() -> anyhow::Result<()> {
@@ -42,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         }
         "test" => test(rest),
         "lint" => lint(),
+        "bench" => bench::run(rest),
         "ci" => lint().and_then(|()| test(&[])),
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }
