@@ -48,6 +48,43 @@ pub struct RuntimeArgs {
     /// Compile every component afresh, without the cache
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+}
+
+/// Each task's limits and capabilities. Sizes take a K, M or G suffix (powers of 1024).
+#[derive(Debug, clap::Args)]
+struct SandboxArgs {
+    /// Interrupt a task that runs longer than this many seconds [default: 300]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    timeout: Option<std::time::Duration>,
+    /// Meter fuel and give each task this much (about one unit per wasm instruction)
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Linear memory each task may grow to [default: 2G]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<usize>,
+    /// Table elements each task may grow to [default: 100000]
+    #[arg(long, value_name = "N")]
+    max_table_elements: Option<usize>,
+    /// Instances each task may create [default: 64]
+    #[arg(long, value_name = "N")]
+    max_instances: Option<usize>,
+    /// Wasm stack of each call [default: 1M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_stack: Option<usize>,
+    /// Size of each task's result [default: 256M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_result: Option<usize>,
+    /// Bytes of stdout and of stderr kept per task [default: 1M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_output: Option<usize>,
+    /// Let tasks read a host folder, as HOST or HOST::GUEST (the path tasks see)
+    #[arg(long, value_name = "DIR")]
+    allow_read: Vec<String>,
+    /// Seed the tasks' random numbers, for reproducible runs
+    #[arg(long, value_name = "N")]
+    random_seed: Option<u64>,
 }
 
 impl RuntimeArgs {
@@ -61,8 +98,67 @@ impl RuntimeArgs {
         } else if let Some(dir) = &self.cache_dir {
             config.sandbox.cache_dir = Some(dir.clone());
         }
+        let s = &self.sandbox;
+        let limits = &mut config.default_tenant.limits;
+        if let Some(t) = s.timeout {
+            limits.deadline = Some(t);
+        }
+        if let Some(fuel) = s.fuel {
+            config.sandbox.fuel = true;
+            limits.fuel = Some(fuel);
+        }
+        if let Some(bytes) = s.max_memory {
+            limits.max_memory_bytes = bytes;
+            config.sandbox.max_memory_bytes = config.sandbox.max_memory_bytes.max(bytes);
+        }
+        if let Some(n) = s.max_table_elements {
+            limits.max_table_elements = n;
+        }
+        if let Some(n) = s.max_instances {
+            limits.max_instances = n;
+        }
+        if let Some(bytes) = s.max_stack {
+            config.sandbox.max_wasm_stack = bytes;
+        }
+        if let Some(bytes) = s.max_result {
+            limits.max_result_bytes = bytes;
+        }
+        if let Some(bytes) = s.max_output {
+            limits.max_stdout_bytes = bytes;
+            limits.max_stderr_bytes = bytes;
+        }
+        let capabilities = &mut config.default_tenant.capabilities;
+        for dir in &s.allow_read {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            capabilities
+                .read_only_dirs
+                .push((host.into(), guest.to_owned()));
+        }
+        capabilities.random_seed = s.random_seed;
         config
     }
+}
+
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|secs| std::time::Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("expected a positive number of seconds, got `{s}`"))
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let (digits, shift) = match s.trim().to_ascii_uppercase() {
+        t if t.ends_with('K') => (t[..t.len() - 1].to_owned(), 10),
+        t if t.ends_with('M') => (t[..t.len() - 1].to_owned(), 20),
+        t if t.ends_with('G') => (t[..t.len() - 1].to_owned(), 30),
+        t => (t, 0),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("expected a size in bytes such as 65536, 64K, 16M or 2G, got `{s}`"))
 }
 
 fn parse_parallel(s: &str) -> Result<usize, String> {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::object_store::ObjectId;
+use crate::object_store::{ObjectId, TenantId};
 
 /// The sandbox could not be set up (engine configuration, cache folder).
 #[derive(Debug, thiserror::Error)]
@@ -95,8 +95,19 @@ pub enum TaskError {
         panic: Option<String>,
         stderr: String,
     },
-    #[error("task ran past its deadline of {0:?} and was interrupted")]
-    DeadlineExceeded(Duration),
+    /// The task hit one of its limits (the deadline among them).
+    #[error("task exceeded its {0}")]
+    LimitExceeded(crate::sandbox::LimitHit),
+    #[error("task was cancelled")]
+    Cancelled,
+    #[error(
+        "the result of {needed} bytes does not fit the tenant's object-store quota ({used} of {quota} bytes in use)"
+    )]
+    QuotaExceeded {
+        needed: usize,
+        used: usize,
+        quota: usize,
+    },
     #[error("task could not be instantiated: {0}")]
     Instantiate(String),
     #[error("the runtime shut down before the task finished")]
@@ -118,6 +129,12 @@ pub enum GetError {
     Task { id: ObjectId, error: TaskError },
     #[error("wait asked for {num_returns} ready refs out of only {n_refs}")]
     NumReturns { num_returns: usize, n_refs: usize },
+    #[error("{id} belongs to tenant `{owner}`, not to tenant `{caller}`")]
+    ForeignRef {
+        id: ObjectId,
+        owner: TenantId,
+        caller: TenantId,
+    },
 }
 
 /// `host inspect` could not list a component's exports.
@@ -127,4 +144,17 @@ pub enum InspectError {
     Setup(#[from] SetupError),
     #[error(transparent)]
     Load(#[from] LoadError),
+}
+
+/// A submission was refused; nothing was queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error(
+        "the task asks for a fuel limit, but this runtime meters no fuel; turn on SandboxConfig::fuel (host run --fuel)"
+    )]
+    FuelOff,
+    #[error("unknown tenant `{0}`; add it with Runtime::add_tenant first")]
+    UnknownTenant(TenantId),
+    #[error("tenant `{0}` exists already")]
+    DuplicateTenant(TenantId),
 }

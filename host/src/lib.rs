@@ -23,8 +23,11 @@ pub mod sandbox;
 pub mod scheduler;
 pub mod timeline;
 
-pub use error::{CallError, GetError, LoadError, SetupError, TaskError};
-pub use object_store::{ObjectId, ObjectRef};
-pub use runtime::{Runtime, RuntimeConfig, TaskOptions};
-pub use sandbox::{Call, TaskComponent, TaskFunction, Value, ValueType};
+pub use error::{CallError, GetError, LoadError, SetupError, SubmitError, TaskError};
+pub use object_store::{ObjectId, ObjectRef, TenantId};
+pub use runtime::{DEFAULT_TENANT, Runtime, RuntimeConfig, TaskOptions, Tenant, TenantConfig};
+pub use sandbox::{
+    Call, Capabilities, Limit, LimitHit, Limits, TaskComponent, TaskFunction, TaskOutput, Value,
+    ValueType,
+};
 pub use timeline::{TaskSpan, Timeline};

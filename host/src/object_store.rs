@@ -5,12 +5,12 @@
 //! value or to the [`TaskError`] that its task ended with. Ids are plain integers, so a
 //! ref can be named across processes later.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{GetError, TaskError};
-use crate::sandbox::Value;
+use crate::sandbox::{TaskOutput, Value, value_size};
 
 /// The id of an object, unique within one object store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,18 +28,42 @@ impl std::fmt::Display for ObjectId {
     }
 }
 
-type Outcome = Result<Arc<Value>, TaskError>;
+/// Who owns an object: every submission is made for a tenant, and its objects
+/// belong to that tenant alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(Arc<str>);
 
-/// A future for one object. Clones name the same object.
+impl TenantId {
+    pub fn new(name: &str) -> Self {
+        TenantId(name.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type Outcome = Result<Arc<TaskOutput>, TaskError>;
+
+/// A future for one object. Clones name the same object; when the last clone (and
+/// the task producing it) is gone, the value is freed and its bytes leave the
+/// owner's quota.
 #[derive(Clone)]
 pub struct ObjectRef {
     id: ObjectId,
+    tenant: TenantId,
     slot: Arc<Slot>,
 }
 
 impl std::fmt::Debug for ObjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ObjectRef({})", self.id.0)
+        write!(f, "ObjectRef({}, tenant {})", self.id.0, self.tenant)
     }
 }
 
@@ -48,16 +72,90 @@ impl ObjectRef {
         self.id
     }
 
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
     /// Whether the object has resolved, to a value or an error.
     pub fn is_ready(&self) -> bool {
         self.slot.outcome.lock().expect("slot lock").is_some()
     }
+
+    /// The flag that cancels the task producing this object.
+    pub(crate) fn cancel_flag(&self) -> &Arc<AtomicBool> {
+        &self.slot.cancel
+    }
+
+    /// Checks that `caller` owns this object.
+    pub(crate) fn check_owner(&self, caller: &TenantId) -> Result<(), GetError> {
+        if self.tenant == *caller {
+            Ok(())
+        } else {
+            Err(GetError::ForeignRef {
+                id: self.id,
+                owner: self.tenant.clone(),
+                caller: caller.clone(),
+            })
+        }
+    }
+}
+
+/// Bytes of objects a tenant holds, against its quota.
+#[derive(Debug)]
+pub struct Account {
+    used: AtomicUsize,
+    quota: usize,
+}
+
+impl Account {
+    pub fn new(quota: usize) -> Self {
+        Account {
+            used: AtomicUsize::new(0),
+            quota,
+        }
+    }
+
+    /// Bytes held now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    pub fn quota(&self) -> usize {
+        self.quota
+    }
+
+    fn try_charge(&self, bytes: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(bytes).filter(|total| *total <= self.quota)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::AcqRel);
+    }
+}
+
+/// The bytes an object takes against its owner's quota.
+fn charge_of(output: &TaskOutput) -> usize {
+    value_size(&output.value) + output.stdout.len() + output.stderr.len()
 }
 
 struct Slot {
     outcome: Mutex<Option<Outcome>>,
     resolved: Condvar,
     any_resolved: Arc<Notifier>,
+    cancel: Arc<AtomicBool>,
+    account: Arc<Account>,
+    /// Bytes charged to `account` for the stored value.
+    charged: AtomicUsize,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.account.release(*self.charged.get_mut());
+    }
 }
 
 /// Wakes `wait` calls whenever any object of the store resolves.
@@ -77,9 +175,37 @@ pub(crate) struct Completer {
 }
 
 impl Completer {
-    pub(crate) fn resolve(mut self, outcome: Result<Value, TaskError>) {
+    /// Stores the outcome, charging a value's bytes to the owner's quota; a value
+    /// over quota is dropped and the ref holds [`TaskError::QuotaExceeded`] instead.
+    pub(crate) fn resolve(mut self, outcome: Result<TaskOutput, TaskError>) {
         let slot = self.slot.take().expect("a completer resolves once");
-        slot.resolve(outcome.map(Arc::new));
+        let outcome = match outcome {
+            Ok(output) => {
+                let bytes = charge_of(&output);
+                if slot.account.try_charge(bytes) {
+                    slot.charged.store(bytes, Ordering::Relaxed);
+                    Ok(Arc::new(output))
+                } else {
+                    Err(TaskError::QuotaExceeded {
+                        needed: bytes,
+                        used: slot.account.used(),
+                        quota: slot.account.quota(),
+                    })
+                }
+            }
+            Err(e) => Err(e),
+        };
+        slot.resolve(outcome);
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.slot
+            .as_ref()
+            .is_some_and(|s| s.cancel.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.slot.as_ref().expect("unresolved").cancel.clone()
     }
 }
 
@@ -119,24 +245,42 @@ impl ObjectStore {
         Self::default()
     }
 
-    /// A new pending object and the completer that will resolve it.
-    pub(crate) fn pending(&self) -> (ObjectRef, Completer) {
+    /// A new pending object of `tenant`, whose value will be charged to `account`,
+    /// and the completer that will resolve it.
+    pub(crate) fn pending(
+        &self,
+        tenant: &TenantId,
+        account: &Arc<Account>,
+    ) -> (ObjectRef, Completer) {
         let slot = Arc::new(Slot {
             outcome: Mutex::new(None),
             resolved: Condvar::new(),
             any_resolved: self.any_resolved.clone(),
+            cancel: Arc::default(),
+            account: account.clone(),
+            charged: AtomicUsize::new(0),
         });
         let id = ObjectId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let completer = Completer {
             slot: Some(slot.clone()),
         };
-        (ObjectRef { id, slot }, completer)
+        let object = ObjectRef {
+            id,
+            tenant: tenant.clone(),
+            slot,
+        };
+        (object, completer)
     }
 
-    /// Stores a value and returns a ref that is ready at once.
-    pub fn put(&self, value: Value) -> ObjectRef {
-        let (object, completer) = self.pending();
-        completer.resolve(Ok(value));
+    /// Stores a value for `tenant`; the ref is ready at once (or holds
+    /// [`TaskError::QuotaExceeded`] if the value does not fit the quota).
+    pub fn put(&self, tenant: &TenantId, account: &Arc<Account>, value: Value) -> ObjectRef {
+        let (object, completer) = self.pending(tenant, account);
+        completer.resolve(Ok(TaskOutput {
+            value,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }));
         object
     }
 
@@ -145,7 +289,7 @@ impl ObjectStore {
         &self,
         object: &ObjectRef,
         timeout: Option<Duration>,
-    ) -> Result<Arc<Value>, GetError> {
+    ) -> Result<Arc<TaskOutput>, GetError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let slot = &object.slot;
         let mut outcome = slot.outcome.lock().expect("slot lock");

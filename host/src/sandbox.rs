@@ -10,6 +10,7 @@
 //! re-exported here ([`Value`], [`ValueType`]).
 
 mod cache;
+mod limits;
 mod types;
 mod wave;
 
@@ -22,12 +23,17 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{
     Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, types::ComponentItem,
 };
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::error::{CallError, LoadError, SetupError, TaskError};
 
+use self::limits::TaskLimiter;
+pub use self::limits::{Limit, LimitHit, Limits};
 pub use self::wave::{value_to_json, value_to_wave};
 /// A typed component-model value: an argument to a task or its result.
 pub use wasmtime::component::Val as Value;
@@ -68,12 +74,15 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 pub struct SandboxConfig {
     /// Folder for compiled components (`None` compiles every time).
     pub cache_dir: Option<PathBuf>,
-    /// Instances that may be alive at once (sizes the pooling allocator).
+    /// Component instances that may be alive at once (sizes the pooling allocator).
     pub max_instances: u32,
-    /// Largest linear memory one instance may grow to, in bytes.
+    /// Largest linear memory any instance may reserve, in bytes: the ceiling of every
+    /// task's [`Limits::max_memory_bytes`].
     pub max_memory_bytes: usize,
-    /// Bytes of a task's stdout and of its stderr kept with its result.
-    pub max_captured_output: usize,
+    /// Wasm stack each call may use, in bytes (wasmtime sets it per engine).
+    pub max_wasm_stack: usize,
+    /// Meter fuel, so tasks can be given [`Limits::fuel`] (costs some speed).
+    pub fuel: bool,
 }
 
 impl Default for SandboxConfig {
@@ -81,11 +90,39 @@ impl Default for SandboxConfig {
         SandboxConfig {
             cache_dir: default_cache_dir(),
             max_instances: 64,
-            // Seed case 1 holds about 470 MB of big integers in one instance.
-            max_memory_bytes: 2 << 30,
-            max_captured_output: 1 << 20,
+            max_memory_bytes: Limits::default().max_memory_bytes,
+            max_wasm_stack: 1 << 20,
+            fuel: false,
         }
     }
+}
+
+/// What a task may reach beyond its own memory. Nothing is granted by default: no
+/// files, no environment variables, no network, no inherited stdio (stdout and stderr
+/// are captured). Clocks and randomness are always there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Host folders the task may read, each as (host path, path the guest sees).
+    pub read_only_dirs: Vec<(PathBuf, String)>,
+    /// Seed of `wasi:random`, for reproducible runs; `None` draws fresh OS randomness.
+    pub random_seed: Option<u64>,
+}
+
+/// How one invocation runs: its limits, capabilities and cancellation flag.
+#[derive(Debug, Clone, Default)]
+pub struct InvokeOptions {
+    pub limits: Limits,
+    pub capabilities: Arc<Capabilities>,
+    /// Set to interrupt the running task; it then ends with [`TaskError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// A task's result with what it wrote to stdout and stderr.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskOutput {
+    pub value: Value,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
 }
 
 /// `$WASK_CACHE_DIR`, else `$XDG_CACHE_HOME/wask/components`, else `~/.cache/wask/components`.
@@ -99,16 +136,23 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("wask").join("components"))
 }
 
-/// Per-store state: the guest's WASI context and its captured output.
+/// Per-store state. A component that imports nothing never touches `wasi`, so it is
+/// built only for components that import WASI.
 struct TaskState {
-    wasi: WasiCtx,
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
+    limiter: TaskLimiter,
+    /// When the deadline passes (checked at each epoch tick).
+    deadline: Option<Instant>,
+    cancel: Option<Arc<AtomicBool>>,
+    /// Why the epoch callback interrupted the task.
+    interrupted: Option<TaskError>,
 }
 
 impl WasiView for TaskState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.get_or_insert_with(|| WasiCtx::builder().build()),
             table: &mut self.table,
         }
     }
@@ -147,6 +191,8 @@ impl Sandbox {
         wasm_config
             .wasm_component_model(true)
             .epoch_interruption(true)
+            .consume_fuel(config.fuel)
+            .max_wasm_stack(config.max_wasm_stack)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&wasm_config).map_err(|e| SetupError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
@@ -237,12 +283,18 @@ impl Sandbox {
                 path: path.to_owned(),
             });
         }
+        let imports_wasi = component
+            .component_type()
+            .imports(&self.engine)
+            .any(|(name, _)| name.starts_with("wasi:"));
         Ok(TaskComponent {
             inner: Arc::new(ComponentInner {
                 name: name.to_owned(),
                 pre,
                 functions,
-                max_captured_output: self.config.max_captured_output,
+                imports_wasi,
+                max_wasm_stack: self.config.max_wasm_stack,
+                fuel: self.config.fuel,
             }),
         })
     }
@@ -349,7 +401,10 @@ struct ComponentInner {
     name: String,
     pre: InstancePre<TaskState>,
     functions: Vec<TaskFunction>,
-    max_captured_output: usize,
+    /// Whether the component imports any WASI interface (else it gets no WASI context).
+    imports_wasi: bool,
+    max_wasm_stack: usize,
+    fuel: bool,
 }
 
 impl std::fmt::Debug for TaskComponent {
@@ -396,19 +451,19 @@ impl Call {
     }
 
     /// Runs the call in a fresh store; see [`TaskComponent::invoke`].
-    pub fn invoke(&self, deadline: Option<Duration>) -> Result<Value, TaskError> {
+    pub fn invoke(&self, options: &InvokeOptions) -> Result<TaskOutput, TaskError> {
         self.component
-            .invoke(self.func, &self.args, deadline, &mut Phases::default())
+            .invoke(self.func, &self.args, options, &mut Phases::default())
     }
 
     /// [`Call::invoke`], noting when each phase ended.
     pub fn invoke_traced(
         &self,
-        deadline: Option<Duration>,
+        options: &InvokeOptions,
         phases: &mut Phases,
-    ) -> Result<Value, TaskError> {
+    ) -> Result<TaskOutput, TaskError> {
         self.component
-            .invoke(self.func, &self.args, deadline, phases)
+            .invoke(self.func, &self.args, options, phases)
     }
 }
 
@@ -462,43 +517,88 @@ impl TaskComponent {
         wave::parse_call(self, text)
     }
 
-    /// Runs an export in a fresh store and returns its result (`()` for none). The
-    /// arguments must fit the signature: use [`Call`], which is checked when made.
+    /// Runs an export in a fresh store and returns its result (`()` for none) with
+    /// its captured output. The arguments must fit the signature: use [`Call`], which
+    /// is checked when made.
     ///
     /// This is the sandbox boundary: the store, its memory and its WASI context exist
-    /// only for this call. A trap, including a guest panic, comes back as a
-    /// [`TaskError`] carrying the guest's stderr.
+    /// only for this call. A trap, including a guest panic, and every limit hit come
+    /// back as a [`TaskError`].
     pub fn invoke(
         &self,
         func: FuncIdx,
         args: &[Value],
-        deadline: Option<Duration>,
+        options: &InvokeOptions,
         phases: &mut Phases,
-    ) -> Result<Value, TaskError> {
+    ) -> Result<TaskOutput, TaskError> {
         let inner = &*self.inner;
         let func = &inner.functions[func];
-        let stdout = MemoryOutputPipe::new(inner.max_captured_output);
-        let stderr = MemoryOutputPipe::new(inner.max_captured_output);
-        let wasi = WasiCtx::builder()
-            .stdout(stdout)
-            .stderr(stderr.clone())
-            .build();
+        let limits = &options.limits;
+        let stdout = MemoryOutputPipe::new(limits.max_stdout_bytes);
+        let stderr = MemoryOutputPipe::new(limits.max_stderr_bytes);
+        let wasi = if inner.imports_wasi {
+            Some(wasi_ctx(&options.capabilities, &stdout, &stderr)?)
+        } else {
+            None
+        };
         let mut store = Store::new(
             inner.pre.engine(),
             TaskState {
                 wasi,
                 table: ResourceTable::new(),
+                limiter: TaskLimiter::new(*limits),
+                deadline: limits.deadline.map(|d| Instant::now() + d),
+                cancel: options.cancel.clone(),
+                interrupted: None,
             },
         );
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(match deadline {
-            Some(d) => (d.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1,
-            None => u64::MAX / 2,
-        });
-        let instance = inner
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| TaskError::Instantiate(format!("{e:#}")))?;
+        store.limiter(|state| &mut state.limiter);
+        if inner.fuel {
+            let fuel = limits.fuel.unwrap_or(u64::MAX);
+            store.set_fuel(fuel).expect("fuel is on in this engine");
+        }
+        if limits.deadline.is_some() || options.cancel.is_some() {
+            // Checked at every epoch tick: cheap, and it reaches a task in a loop.
+            store.set_epoch_deadline(1);
+            let deadline_ms = limits.deadline.map_or(0, |d| d.as_millis() as u64);
+            store.epoch_deadline_callback(move |mut ctx| {
+                let state = ctx.data_mut();
+                if state
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(Ordering::Relaxed))
+                {
+                    state.interrupted = Some(TaskError::Cancelled);
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+                if state.deadline.is_some_and(|d| Instant::now() >= d) {
+                    state.interrupted = Some(TaskError::LimitExceeded(LimitHit {
+                        limit: Limit::Deadline,
+                        value: deadline_ms,
+                    }));
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+                Ok(UpdateDeadline::Continue(1))
+            });
+        } else {
+            store.set_epoch_deadline(u64::MAX / 2);
+        }
+        let instance = match inner.pre.instantiate(&mut store) {
+            Ok(instance) => instance,
+            Err(e) => {
+                let message = format!("{e:#}");
+                if message.contains("count too high") || message.contains("instance limit") {
+                    return Err(TaskError::LimitExceeded(LimitHit {
+                        limit: Limit::Instances,
+                        value: limits.max_instances as u64,
+                    }));
+                }
+                if let Some(hit) = store.data().limiter.hit {
+                    return Err(TaskError::LimitExceeded(hit));
+                }
+                return Err(TaskError::Instantiate(message));
+            }
+        };
         phases.instantiated = Some(Instant::now());
         let f = instance
             .get_func(&mut store, func.index)
@@ -506,20 +606,142 @@ impl TaskComponent {
         let mut results = vec![Value::Bool(false); usize::from(func.result.is_some())];
         let called = f.call(&mut store, args, &mut results);
         phases.returned = Some(Instant::now());
-        match called {
-            Ok(()) => Ok(results.pop().unwrap_or(Value::Tuple(Vec::new()))),
-            Err(e) => {
-                if let (Some(Trap::Interrupt), Some(d)) = (e.downcast_ref::<Trap>(), deadline) {
-                    return Err(TaskError::DeadlineExceeded(d));
-                }
-                let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
-                Err(TaskError::Trap {
-                    message: trap_message(&e),
-                    panic: panic_message(&stderr),
-                    stderr,
-                })
-            }
+        let captured = |pipe: &MemoryOutputPipe| pipe.contents().to_vec();
+        if let Err(e) = called {
+            let state = store.data_mut();
+            let stderr_text = String::from_utf8_lossy(&stderr.contents()).into_owned();
+            return Err(classify_trap(
+                &e,
+                state,
+                limits,
+                inner.max_wasm_stack,
+                (&stdout, &stderr),
+                stderr_text,
+            ));
         }
+        let value = results.pop().unwrap_or(Value::Tuple(Vec::new()));
+        let size = value_size(&value);
+        if size > limits.max_result_bytes {
+            return Err(TaskError::LimitExceeded(LimitHit {
+                limit: Limit::ResultSize,
+                value: limits.max_result_bytes as u64,
+            }));
+        }
+        Ok(TaskOutput {
+            value,
+            stdout: captured(&stdout),
+            stderr: captured(&stderr),
+        })
+    }
+}
+
+/// The WASI context of one task: only what its capabilities grant.
+fn wasi_ctx(
+    capabilities: &Capabilities,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> Result<WasiCtx, TaskError> {
+    let mut builder = WasiCtx::builder();
+    builder.stdout(stdout.clone()).stderr(stderr.clone());
+    for (host, guest) in &capabilities.read_only_dirs {
+        builder
+            .preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadOnly)
+            .map_err(|e| {
+                TaskError::Instantiate(format!(
+                    "cannot open granted folder {} for the guest: {e}",
+                    host.display()
+                ))
+            })?;
+    }
+    if let Some(seed) = capabilities.random_seed {
+        let stream = seeded_bytes(seed, 1 << 16);
+        builder
+            .secure_random(wasmtime_wasi::Deterministic::new(stream.clone()))
+            .insecure_random(wasmtime_wasi::Deterministic::new(stream))
+            .insecure_random_seed(u128::from(seed));
+    }
+    Ok(builder.build())
+}
+
+/// `len` bytes of SplitMix64 output from `seed`: the cycle a seeded task's random
+/// numbers are drawn from.
+fn seeded_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Names why a call failed: an interruption (cancel, deadline), a limit the guest
+/// ran into, or a plain trap with the guest's panic message.
+fn classify_trap(
+    e: &wasmtime::Error,
+    state: &mut TaskState,
+    limits: &Limits,
+    max_wasm_stack: usize,
+    (stdout, stderr): (&MemoryOutputPipe, &MemoryOutputPipe),
+    stderr_text: String,
+) -> TaskError {
+    if let Some(reason) = state.interrupted.take() {
+        return reason;
+    }
+    let trap = e.downcast_ref::<Trap>();
+    let hit = |limit, value: u64| TaskError::LimitExceeded(LimitHit { limit, value });
+    match trap {
+        Some(Trap::OutOfFuel) => return hit(Limit::Fuel, limits.fuel.unwrap_or(0)),
+        Some(Trap::StackOverflow) => return hit(Limit::Stack, max_wasm_stack as u64),
+        _ => {}
+    }
+    if let Some(limit_hit) = state.limiter.hit {
+        return TaskError::LimitExceeded(limit_hit);
+    }
+    if format!("{e:#}").contains("write beyond capacity") {
+        // The pipe refused a write: name the one that is (nearly) full.
+        let out_room = limits.max_stdout_bytes - stdout.contents().len();
+        let err_room = limits.max_stderr_bytes - stderr.contents().len();
+        return if out_room <= err_room {
+            hit(Limit::Stdout, limits.max_stdout_bytes as u64)
+        } else {
+            hit(Limit::Stderr, limits.max_stderr_bytes as u64)
+        };
+    }
+    TaskError::Trap {
+        message: trap_message(e),
+        panic: panic_message(&stderr_text),
+        stderr: stderr_text,
+    }
+}
+
+/// Bytes a value takes, counted as its payload: one per `u8`, a string's length, the
+/// sum over lists and records. Results are checked against [`Limits::max_result_bytes`].
+pub fn value_size(value: &Value) -> usize {
+    match value {
+        Value::Bool(_) | Value::S8(_) | Value::U8(_) => 1,
+        Value::S16(_) | Value::U16(_) => 2,
+        Value::S32(_) | Value::U32(_) | Value::Float32(_) | Value::Char(_) => 4,
+        Value::S64(_) | Value::U64(_) | Value::Float64(_) => 8,
+        Value::String(s) | Value::Enum(s) => s.len(),
+        Value::List(items) | Value::Tuple(items) | Value::FixedLengthList(items) => {
+            items.iter().map(value_size).sum()
+        }
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| value_size(k) + value_size(v))
+            .sum(),
+        Value::Record(fields) => fields.iter().map(|(_, v)| value_size(v)).sum(),
+        Value::Variant(_, payload) | Value::Option(payload) => {
+            1 + payload.as_deref().map_or(0, value_size)
+        }
+        Value::Result(Ok(payload) | Err(payload)) => 1 + payload.as_deref().map_or(0, value_size),
+        Value::Flags(names) => names.len(),
+        Value::Resource(_) | Value::Future(_) | Value::Stream(_) | Value::ErrorContext(_) => 8,
     }
 }
 

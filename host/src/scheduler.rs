@@ -1,12 +1,13 @@
-//! The scheduler: a pool of worker threads that run plain jobs in FIFO order.
+//! The scheduler: a pool of worker threads that run plain jobs, fairly across queues.
 //!
-//! A *job* is any `FnOnce` closure; the scheduler knows nothing about wasm, refs or
+//! A *job* is any `FnOnce` closure and a *queue* a key its jobs are filed under (the
+//! runtime uses one per tenant); the scheduler knows nothing about wasm, refs or
 //! values, so it can be tested with closures alone.
 //!
 //! **Invariant:** each job runs exactly once, or is dropped unrun if the scheduler shuts
 //! down first. A job that panics does not take its worker down.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -17,6 +18,13 @@ pub type WorkerIdx = usize;
 /// A unit of work; it is told which worker runs it.
 pub type Job = Box<dyn FnOnce(WorkerIdx) + Send + 'static>;
 
+/// Names a queue. Jobs of one queue run in FIFO order; queues take turns.
+pub type QueueKey = u64;
+
+/// Runs jobs on a fixed pool of threads, fairly across queues: workers take one job
+/// from each queue with work in turn (round robin), so a queue with 10,000 jobs
+/// cannot starve one with 10. A queue can also be capped in how many of its jobs run
+/// at once.
 #[derive(Debug)]
 pub struct Scheduler {
     shared: Arc<Shared>,
@@ -25,7 +33,7 @@ pub struct Scheduler {
 
 #[derive(Default)]
 struct Shared {
-    queue: Mutex<Queue>,
+    state: Mutex<State>,
     work_ready: Condvar,
 }
 
@@ -36,9 +44,58 @@ impl std::fmt::Debug for Shared {
 }
 
 #[derive(Default)]
+struct State {
+    queues: HashMap<QueueKey, Queue>,
+    /// Queues that have jobs and room to run one, in turn order; each at most once.
+    turns: VecDeque<QueueKey>,
+    shutting_down: bool,
+}
+
 struct Queue {
     jobs: VecDeque<Job>,
-    shutting_down: bool,
+    running: usize,
+    max_running: usize,
+    has_turn: bool,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            jobs: VecDeque::new(),
+            running: 0,
+            max_running: usize::MAX,
+            has_turn: false,
+        }
+    }
+}
+
+impl State {
+    /// Gives `key` a turn if it has work, room to run it, and no turn yet.
+    fn offer_turn(&mut self, key: QueueKey) -> bool {
+        let queue = self.queues.get_mut(&key).expect("queue exists");
+        if !queue.has_turn && !queue.jobs.is_empty() && queue.running < queue.max_running {
+            queue.has_turn = true;
+            self.turns.push_back(key);
+            return true;
+        }
+        false
+    }
+
+    fn next_job(&mut self) -> Option<(QueueKey, Job)> {
+        let key = self.turns.pop_front()?;
+        let queue = self
+            .queues
+            .get_mut(&key)
+            .expect("a queue with a turn exists");
+        queue.has_turn = false;
+        let job = queue
+            .jobs
+            .pop_front()
+            .expect("a queue with a turn has a job");
+        queue.running += 1;
+        self.offer_turn(key);
+        Some((key, job))
+    }
 }
 
 impl Scheduler {
@@ -61,41 +118,64 @@ impl Scheduler {
         self.workers.len()
     }
 
-    /// Queues a job; it runs on the first free worker.
-    pub fn spawn(&self, job: Job) {
-        let mut queue = self.shared.queue.lock().expect("scheduler queue lock");
-        queue.jobs.push_back(job);
-        drop(queue);
-        self.shared.work_ready.notify_one();
+    /// Caps how many jobs of queue `key` run at once (at least one).
+    pub fn set_max_running(&self, key: QueueKey, max_running: usize) {
+        let mut state = self.shared.state.lock().expect("scheduler lock");
+        state.queues.entry(key).or_default().max_running = max_running.max(1);
+        if state.offer_turn(key) {
+            self.shared.work_ready.notify_one();
+        }
+    }
+
+    /// Queues a job on queue `key`; it runs when a worker is free and it is the
+    /// queue's turn.
+    pub fn spawn(&self, key: QueueKey, job: Job) {
+        let mut state = self.shared.state.lock().expect("scheduler lock");
+        state.queues.entry(key).or_default().jobs.push_back(job);
+        let offered = state.offer_turn(key);
+        drop(state);
+        if offered {
+            self.shared.work_ready.notify_one();
+        }
     }
 }
 
 fn worker_loop(shared: &Shared, worker_idx: WorkerIdx) {
     loop {
-        let job = {
-            let mut queue = shared.queue.lock().expect("scheduler queue lock");
+        let (key, job) = {
+            let mut state = shared.state.lock().expect("scheduler lock");
             loop {
-                if queue.shutting_down {
+                if state.shutting_down {
                     return;
                 }
-                if let Some(job) = queue.jobs.pop_front() {
-                    break job;
+                if let Some(next) = state.next_job() {
+                    break next;
                 }
-                queue = shared.work_ready.wait(queue).expect("scheduler queue lock");
+                state = shared.work_ready.wait(state).expect("scheduler lock");
             }
         };
         // A job reports its own failures; this only keeps the worker alive.
         let _ = catch_unwind(AssertUnwindSafe(|| job(worker_idx)));
+        let mut state = shared.state.lock().expect("scheduler lock");
+        state.queues.get_mut(&key).expect("queue exists").running -= 1;
+        if state.offer_turn(key) {
+            shared.work_ready.notify_one();
+        }
     }
 }
 
 impl Drop for Scheduler {
     /// Stops the workers after their current jobs; queued jobs are dropped unrun.
     fn drop(&mut self) {
-        let unrun = {
-            let mut queue = self.shared.queue.lock().expect("scheduler queue lock");
-            queue.shutting_down = true;
-            std::mem::take(&mut queue.jobs)
+        let unrun: Vec<VecDeque<Job>> = {
+            let mut state = self.shared.state.lock().expect("scheduler lock");
+            state.shutting_down = true;
+            state.turns.clear();
+            state
+                .queues
+                .values_mut()
+                .map(|q| std::mem::take(&mut q.jobs))
+                .collect()
         };
         drop(unrun);
         self.shared.work_ready.notify_all();

@@ -106,15 +106,21 @@ fn a_task_past_its_deadline_is_interrupted() {
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
     let options = wask::TaskOptions {
         timeout: Some(Duration::from_millis(20)),
+        ..Default::default()
     };
-    let slow = rt.submit_with(fib.parse_call("fib(5000000)").unwrap(), options);
-    assert!(matches!(
-        rt.get(&slow, None),
+    let slow = rt
+        .submit_with(fib.parse_call("fib(5000000)").unwrap(), options)
+        .unwrap();
+    match rt.get(&slow, None) {
         Err(GetError::Task {
-            error: TaskError::DeadlineExceeded(_),
+            error: TaskError::LimitExceeded(hit),
             ..
-        })
-    ));
+        }) => {
+            assert_eq!(hit.limit, wask::Limit::Deadline);
+            assert_eq!(hit.to_string(), "deadline of 0.020 s");
+        }
+        other => panic!("expected the deadline to interrupt the task, got {other:?}"),
+    }
 }
 
 #[test]

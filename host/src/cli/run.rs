@@ -3,7 +3,7 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use wask::sandbox::{bytes_value, is_bytes_type, value_bytes, value_to_json, value_to_wave};
@@ -47,9 +47,9 @@ pub struct RunCommand {
     /// named after its input file, and print the file's path instead of the bytes
     #[arg(long, value_name = "DIR")]
     output_dir: Option<PathBuf>,
-    /// Interrupt a task that runs longer than this many seconds
-    #[arg(long, value_name = "SECONDS")]
-    timeout: Option<f64>,
+    /// Print each task's captured stdout and stderr to stderr, after its result
+    #[arg(long)]
+    show_output: bool,
     /// Write a Chrome trace of the run (open it in Perfetto): one track per worker
     #[arg(long, value_name = "FILE")]
     timeline: Option<PathBuf>,
@@ -72,7 +72,6 @@ impl RunCommand {
         if self.repeat == 0 {
             bail!("--repeat: expected a whole number of at least 1, got 0");
         }
-        let timeout = self.timeout.map(parse_timeout).transpose()?;
         let texts = self.call_texts()?;
         let inputs = expand_inputs(&self.inputs)?;
         let runtime = Runtime::new(self.runtime.config())?;
@@ -89,11 +88,13 @@ impl RunCommand {
             runtime.start_timeline();
         }
         let started = Instant::now();
-        let options = TaskOptions { timeout };
         let mut refs = Vec::with_capacity(planned.len() * self.repeat);
         for _ in 0..self.repeat {
             for p in &planned {
-                refs.push((p, runtime.submit_with(p.call.clone(), options)));
+                refs.push((
+                    p,
+                    runtime.submit_with(p.call.clone(), TaskOptions::default())?,
+                ));
             }
         }
         let progress = indicatif::ProgressBar::with_draw_target(
@@ -104,8 +105,13 @@ impl RunCommand {
         let mut n_failed = 0;
         let multi_template = texts.len() > 1;
         for (idx, (p, object)) in refs.iter().enumerate() {
-            let line = match runtime.get(object, None) {
-                Ok(value) => self.success_line(&value, p, idx, multi_template)?,
+            let line = match runtime.get_output(object, None) {
+                Ok(output) => {
+                    if self.show_output {
+                        progress.suspend(|| show_output(idx, &output.stdout, &output.stderr));
+                    }
+                    self.success_line(&output.value, p, idx, multi_template)?
+                }
                 Err(e) => {
                     n_failed += 1;
                     // One line per invocation, whatever the message holds.
@@ -216,11 +222,13 @@ impl RunCommand {
     }
 }
 
-fn parse_timeout(seconds: f64) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("--timeout: expected a positive number of seconds, got {seconds}"))
+/// Prints a task's captured output to stderr, each line marked with the task's index.
+fn show_output(idx: usize, stdout: &[u8], stderr: &[u8]) {
+    for (name, bytes) in [("stdout", stdout), ("stderr", stderr)] {
+        for line in String::from_utf8_lossy(bytes).lines() {
+            eprintln!("[task {idx} {name}] {line}");
+        }
+    }
 }
 
 /// Input files: each folder gives its files (sorted), each glob pattern its matches.

@@ -14,10 +14,13 @@ fn every_job_runs_exactly_once() {
     for _ in 0..1000 {
         let count = count.clone();
         let done_tx = done_tx.clone();
-        scheduler.spawn(Box::new(move |_| {
-            count.fetch_add(1, Ordering::SeqCst);
-            done_tx.send(()).unwrap();
-        }));
+        scheduler.spawn(
+            0,
+            Box::new(move |_| {
+                count.fetch_add(1, Ordering::SeqCst);
+                done_tx.send(()).unwrap();
+            }),
+        );
     }
     for _ in 0..1000 {
         done_rx.recv().unwrap();
@@ -34,10 +37,13 @@ fn jobs_run_on_distinct_workers_at_once() {
     for _ in 0..2 {
         let barrier = barrier.clone();
         let tx = tx.clone();
-        scheduler.spawn(Box::new(move |worker_idx| {
-            barrier.wait();
-            tx.send(worker_idx).unwrap();
-        }));
+        scheduler.spawn(
+            0,
+            Box::new(move |worker_idx| {
+                barrier.wait();
+                tx.send(worker_idx).unwrap();
+            }),
+        );
     }
     let mut seen = [rx.recv().unwrap(), rx.recv().unwrap()];
     seen.sort();
@@ -47,9 +53,9 @@ fn jobs_run_on_distinct_workers_at_once() {
 #[test]
 fn a_panicking_job_leaves_its_worker_alive() {
     let scheduler = Scheduler::new(1);
-    scheduler.spawn(Box::new(|_| panic!("job panics on purpose")));
+    scheduler.spawn(0, Box::new(|_| panic!("job panics on purpose")));
     let (tx, rx) = mpsc::channel();
-    scheduler.spawn(Box::new(move |_| tx.send(42).unwrap()));
+    scheduler.spawn(0, Box::new(move |_| tx.send(42).unwrap()));
     assert_eq!(rx.recv().unwrap(), 42);
 }
 
@@ -68,18 +74,93 @@ fn queued_jobs_are_dropped_unrun_at_shutdown() {
     let (started_tx, started_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     // The only worker blocks until the queued job below is dropped.
-    scheduler.spawn(Box::new(move |_| {
-        started_tx.send(()).unwrap();
-        release_rx.recv().unwrap();
-    }));
+    scheduler.spawn(
+        0,
+        Box::new(move |_| {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        }),
+    );
     started_rx.recv().unwrap();
     let ran = Arc::new(AtomicUsize::new(0));
     let ran_in_job = ran.clone();
     let signal = DropSignal(release_tx);
-    scheduler.spawn(Box::new(move |_| {
-        let _signal = signal;
-        ran_in_job.fetch_add(1, Ordering::SeqCst);
-    }));
+    scheduler.spawn(
+        0,
+        Box::new(move |_| {
+            let _signal = signal;
+            ran_in_job.fetch_add(1, Ordering::SeqCst);
+        }),
+    );
     drop(scheduler);
     assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_large_queue_does_not_starve_a_small_one() {
+    // One worker, blocked while both queues fill: 1,000 jobs on queue 1, then 10 on
+    // queue 2. Round robin must start all of queue 2's jobs within its first 20 turns.
+    let scheduler = Scheduler::new(1);
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    scheduler.spawn(
+        0,
+        Box::new(move |_| {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        }),
+    );
+    started_rx.recv().unwrap();
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (done_tx, done_rx) = mpsc::channel();
+    for (queue, n) in [(1u64, 1000), (2, 10)] {
+        for _ in 0..n {
+            let order = order.clone();
+            let done_tx = done_tx.clone();
+            scheduler.spawn(
+                queue,
+                Box::new(move |_| {
+                    order.lock().unwrap().push(queue);
+                    done_tx.send(()).unwrap();
+                }),
+            );
+        }
+    }
+    release_tx.send(()).unwrap();
+    for _ in 0..1010 {
+        done_rx.recv().unwrap();
+    }
+    let order = order.lock().unwrap();
+    let last_small = order.iter().rposition(|q| *q == 2).unwrap();
+    assert!(
+        last_small < 20,
+        "queue 2 finished starting at position {last_small}"
+    );
+    assert_eq!(order.iter().filter(|q| **q == 2).count(), 10);
+}
+
+#[test]
+fn max_running_caps_a_queue() {
+    let scheduler = Scheduler::new(3);
+    scheduler.set_max_running(7, 1);
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (done_tx, done_rx) = mpsc::channel();
+    for _ in 0..20 {
+        let (running, peak, done_tx) = (running.clone(), peak.clone(), done_tx.clone());
+        scheduler.spawn(
+            7,
+            Box::new(move |_| {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                running.fetch_sub(1, Ordering::SeqCst);
+                done_tx.send(()).unwrap();
+            }),
+        );
+    }
+    for _ in 0..20 {
+        done_rx.recv().unwrap();
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 1);
 }

@@ -3,15 +3,19 @@
 use std::time::{Duration, Instant};
 
 use super::{TaskSpan, Timeline, nice_ticks};
-use crate::object_store::ObjectStore;
+use std::sync::Arc;
+
+use crate::object_store::{Account, ObjectStore, TenantId};
 
 fn timeline(n_workers: usize, n_tasks: usize) -> Timeline {
     let store = ObjectStore::new();
+    let tenant = TenantId::new("t");
+    let account = Arc::new(Account::new(usize::MAX));
     let origin = Instant::now();
     let ms = |n: u64| origin + Duration::from_millis(n);
     let spans = (0..n_tasks)
         .map(|i| TaskSpan {
-            object: store.put(crate::Value::Bool(true)).id(),
+            object: store.put(&tenant, &account, crate::Value::Bool(true)).id(),
             label: "fib".into(),
             worker_idx: i % n_workers,
             submitted: ms(0),
