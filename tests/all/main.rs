@@ -11,3 +11,6 @@ mod timeline;
 
 /// Seed cases 2 and 3 against their native kernels.
 mod seed_cases;
+
+/// Tenants: ownership, quotas, concurrency caps, fair turns, cancel.
+mod tenants;
