@@ -100,6 +100,14 @@ pub enum TaskError {
     LimitExceeded(crate::sandbox::LimitHit),
     #[error("task was cancelled")]
     Cancelled,
+    /// An input ref of the task failed, so the task never ran. `object` is the task
+    /// that failed first in the chain, and `error` why.
+    #[error("upstream task `{function}` ({object}) failed: {error}")]
+    Upstream {
+        object: ObjectId,
+        function: String,
+        error: Box<TaskError>,
+    },
     #[error(
         "the result of {needed} bytes does not fit the tenant's object-store quota ({used} of {quota} bytes in use)"
     )]
@@ -157,4 +165,16 @@ pub enum SubmitError {
     UnknownTenant(TenantId),
     #[error("tenant `{0}` exists already")]
     DuplicateTenant(TenantId),
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error(
+        "{id} belongs to tenant `{owner}`, not to tenant `{caller}`, so it cannot be an argument"
+    )]
+    ForeignRef {
+        id: ObjectId,
+        owner: TenantId,
+        caller: TenantId,
+    },
+    #[error("`{func}` returns {result}, not a tuple, so its result cannot be split into refs")]
+    NotATuple { func: String, result: String },
 }

@@ -25,7 +25,7 @@ pub mod timeline;
 
 pub use error::{CallError, GetError, LoadError, SetupError, SubmitError, TaskError};
 pub use object_store::{ObjectId, ObjectRef, TenantId};
-pub use runtime::{DEFAULT_TENANT, Runtime, RuntimeConfig, TaskOptions, Tenant, TenantConfig};
+pub use runtime::{Arg, DEFAULT_TENANT, Runtime, RuntimeConfig, TaskOptions, Tenant, TenantConfig};
 pub use sandbox::{
     Call, Capabilities, Limit, LimitHit, Limits, TaskComponent, TaskFunction, TaskOutput, Value,
     ValueType,

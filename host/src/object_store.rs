@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{GetError, TaskError};
-use crate::sandbox::{TaskOutput, Value, value_size};
+use crate::sandbox::{TaskOutput, Value, ValueType, value_size};
 
 /// The id of an object, unique within one object store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,7 +49,7 @@ impl std::fmt::Display for TenantId {
     }
 }
 
-type Outcome = Result<Arc<TaskOutput>, TaskError>;
+pub(crate) type Outcome = Result<Arc<TaskOutput>, TaskError>;
 
 /// A future for one object. Clones name the same object; when the last clone (and
 /// the task producing it) is gone, the value is freed and its bytes leave the
@@ -58,6 +58,10 @@ type Outcome = Result<Arc<TaskOutput>, TaskError>;
 pub struct ObjectRef {
     id: ObjectId,
     tenant: TenantId,
+    /// The WIT type of the value, when known before it is ready (a task's result type).
+    ty: Option<ValueType>,
+    /// The function whose result it is (`None` for a put).
+    producer: Option<Arc<str>>,
     slot: Arc<Slot>,
 }
 
@@ -79,6 +83,38 @@ impl ObjectRef {
     /// Whether the object has resolved, to a value or an error.
     pub fn is_ready(&self) -> bool {
         self.slot.outcome.lock().expect("slot lock").is_some()
+    }
+
+    /// The function whose result it is (`None` for a value given to `put`).
+    pub fn producer(&self) -> Option<&str> {
+        self.producer.as_deref()
+    }
+
+    /// The WIT type its value will have, when known before it is ready.
+    pub fn value_type(&self) -> Option<&ValueType> {
+        self.ty.as_ref()
+    }
+
+    /// How many times its task ran (more than once when a trap was retried).
+    pub fn attempts(&self) -> u32 {
+        self.slot.attempts.load(Ordering::Relaxed)
+    }
+
+    /// The outcome, if resolved; no owner check (the runtime checks before).
+    pub(crate) fn peek(&self) -> Option<Outcome> {
+        self.slot.outcome.lock().expect("slot lock").clone()
+    }
+
+    /// Runs `f` once the object resolves (at once if it has): on the resolving thread.
+    pub(crate) fn on_ready(&self, f: Box<dyn FnOnce() + Send>) {
+        let outcome = self.slot.outcome.lock().expect("slot lock");
+        if outcome.is_some() {
+            drop(outcome);
+            f();
+        } else {
+            // Pushed under the outcome lock, so `resolve` cannot miss it.
+            self.slot.waiters.lock().expect("waiters lock").push(f);
+        }
     }
 
     /// The flag that cancels the task producing this object.
@@ -144,6 +180,9 @@ fn charge_of(output: &TaskOutput) -> usize {
 
 struct Slot {
     outcome: Mutex<Option<Outcome>>,
+    /// Run once when the outcome is stored (dependent tasks, async wakers).
+    waiters: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+    attempts: std::sync::atomic::AtomicU32,
     resolved: Condvar,
     any_resolved: Arc<Notifier>,
     cancel: Arc<AtomicBool>,
@@ -207,6 +246,12 @@ impl Completer {
     pub(crate) fn cancel_flag(&self) -> Arc<AtomicBool> {
         self.slot.as_ref().expect("unresolved").cancel.clone()
     }
+
+    pub(crate) fn set_attempts(&self, attempts: u32) {
+        if let Some(slot) = &self.slot {
+            slot.attempts.store(attempts, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Drop for Completer {
@@ -220,6 +265,10 @@ impl Drop for Completer {
 impl Slot {
     fn resolve(&self, outcome: Outcome) {
         *self.outcome.lock().expect("slot lock") = Some(outcome);
+        let waiters = std::mem::take(&mut *self.waiters.lock().expect("waiters lock"));
+        for waiter in waiters {
+            waiter();
+        }
         self.resolved.notify_all();
         *self.any_resolved.generation.lock().expect("notifier lock") += 1;
         self.any_resolved.changed.notify_all();
@@ -251,9 +300,13 @@ impl ObjectStore {
         &self,
         tenant: &TenantId,
         account: &Arc<Account>,
+        ty: Option<ValueType>,
+        producer: Option<Arc<str>>,
     ) -> (ObjectRef, Completer) {
         let slot = Arc::new(Slot {
             outcome: Mutex::new(None),
+            waiters: Mutex::default(),
+            attempts: Default::default(),
             resolved: Condvar::new(),
             any_resolved: self.any_resolved.clone(),
             cancel: Arc::default(),
@@ -267,6 +320,8 @@ impl ObjectStore {
         let object = ObjectRef {
             id,
             tenant: tenant.clone(),
+            ty,
+            producer,
             slot,
         };
         (object, completer)
@@ -275,7 +330,7 @@ impl ObjectStore {
     /// Stores a value for `tenant`; the ref is ready at once (or holds
     /// [`TaskError::QuotaExceeded`] if the value does not fit the quota).
     pub fn put(&self, tenant: &TenantId, account: &Arc<Account>, value: Value) -> ObjectRef {
-        let (object, completer) = self.pending(tenant, account);
+        let (object, completer) = self.pending(tenant, account, None, None);
         completer.resolve(Ok(TaskOutput {
             value,
             stdout: Vec::new(),

@@ -40,6 +40,11 @@ pub use wasmtime::component::Val as Value;
 /// The WIT type of a [`Value`], as read from a component's exports.
 pub use wasmtime::component::types::Type as ValueType;
 
+/// The WIT spelling of a type, such as `list<u8>`.
+pub fn wit_type(ty: &ValueType) -> String {
+    types::wit_type(ty)
+}
+
 /// Whether a parameter of this type takes raw bytes (`list<u8>`).
 pub fn is_bytes_type(ty: &ValueType) -> bool {
     matches!(ty, ValueType::List(l) if matches!(l.ty(), ValueType::U8))
@@ -108,13 +113,33 @@ pub struct Capabilities {
     pub random_seed: Option<u64>,
 }
 
-/// How one invocation runs: its limits, capabilities and cancellation flag.
-#[derive(Debug, Clone, Default)]
+/// What a running task may ask of its runtime through the `wask:runtime/tasks`
+/// import: nested tasks. The runtime implements it; calls and results are WAVE text.
+pub trait TaskHost: Send + Sync {
+    /// Queues a call of the calling component; gives a handle for [`TaskHost::get`].
+    fn submit(&self, call: &str) -> Result<u64, String>;
+    /// Waits for a task submitted through [`TaskHost::submit`]: its result in WAVE.
+    fn get(&self, handle: u64) -> Result<String, String>;
+}
+
+/// How one invocation runs: its limits, capabilities, cancellation flag and host.
+#[derive(Clone, Default)]
 pub struct InvokeOptions {
     pub limits: Limits,
     pub capabilities: Arc<Capabilities>,
     /// Set to interrupt the running task; it then ends with [`TaskError::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Serves the task's nested-task calls (none: such calls fail with an error).
+    pub host: Option<Arc<dyn TaskHost>>,
+}
+
+impl std::fmt::Debug for InvokeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvokeOptions")
+            .field("limits", &self.limits)
+            .field("capabilities", &self.capabilities)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A task's result with what it wrote to stdout and stderr.
@@ -147,6 +172,7 @@ struct TaskState {
     cancel: Option<Arc<AtomicBool>>,
     /// Why the epoch callback interrupted the task.
     interrupted: Option<TaskError>,
+    host: Option<Arc<dyn TaskHost>>,
 }
 
 impl WasiView for TaskState {
@@ -198,6 +224,7 @@ impl Sandbox {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| SetupError::Engine(format!("{e:#}")))?;
+        add_task_host_to_linker(&mut linker).map_err(|e| SetupError::Engine(format!("{e:#}")))?;
         let cache = match &config.cache_dir {
             Some(dir) => Some(cache::ComponentCache::open(dir, &engine)?),
             None => None,
@@ -364,19 +391,45 @@ impl TaskFunction {
         types::signature(&self.name, &self.params, self.result.as_ref())
     }
 
+    /// Checks one argument against parameter `position` (from 0).
+    pub fn check_arg(&self, position: usize, arg: &Value) -> Result<(), CallError> {
+        let (param, ty) = &self.params[position];
+        types::check_value(arg, ty).map_err(|problem| CallError::WrongType {
+            func: self.name.clone(),
+            position: position + 1,
+            param: param.clone(),
+            expected: types::wit_type(ty),
+            problem,
+        })
+    }
+
+    /// Checks that a value of type `ty` fits parameter `position` (from 0).
+    pub fn check_arg_type(&self, position: usize, ty: &ValueType) -> Result<(), CallError> {
+        let (param, expected) = &self.params[position];
+        if types::same_type(ty, expected) {
+            return Ok(());
+        }
+        Err(CallError::WrongType {
+            func: self.name.clone(),
+            position: position + 1,
+            param: param.clone(),
+            expected: types::wit_type(expected),
+            problem: format!("got a ref to {}", types::wit_type(ty)),
+        })
+    }
+
+    /// The arity error for `given` arguments.
+    pub fn wrong_arity(&self, given: usize) -> CallError {
+        self.arity_error(given)
+    }
+
     /// Checks `args` against this function's parameters, naming the first mismatch.
     pub fn check_args(&self, args: &[Value]) -> Result<(), CallError> {
         if args.len() != self.params.len() {
             return Err(self.arity_error(args.len()));
         }
-        for (position, ((param, ty), arg)) in self.params.iter().zip(args).enumerate() {
-            types::check_value(arg, ty).map_err(|problem| CallError::WrongType {
-                func: self.name.clone(),
-                position: position + 1,
-                param: param.clone(),
-                expected: types::wit_type(ty),
-                problem,
-            })?;
+        for (position, arg) in args.iter().enumerate() {
+            self.check_arg(position, arg)?;
         }
         Ok(())
     }
@@ -438,8 +491,22 @@ pub struct Call {
 }
 
 impl Call {
+    /// A call whose arguments the caller has checked against the signature already.
+    pub(crate) fn checked(component: TaskComponent, func: FuncIdx, args: Vec<Value>) -> Call {
+        Call {
+            component,
+            func,
+            args,
+        }
+    }
+
     pub fn component(&self) -> &TaskComponent {
         &self.component
+    }
+
+    /// The index of the called function in its component.
+    pub fn func_idx(&self) -> FuncIdx {
+        self.func
     }
 
     pub fn function(&self) -> &TaskFunction {
@@ -550,6 +617,7 @@ impl TaskComponent {
                 deadline: limits.deadline.map(|d| Instant::now() + d),
                 cancel: options.cancel.clone(),
                 interrupted: None,
+                host: options.host.clone(),
             },
         );
         store.limiter(|state| &mut state.limiter);
@@ -619,6 +687,19 @@ impl TaskComponent {
                 stderr_text,
             ));
         }
+        // The capture refuses writes past its limit, so a full capture means the task
+        // wrote (or tried to write) more than it may.
+        for (pipe, limit, max) in [
+            (&stdout, Limit::Stdout, limits.max_stdout_bytes),
+            (&stderr, Limit::Stderr, limits.max_stderr_bytes),
+        ] {
+            if max > 0 && pipe.contents().len() >= max {
+                return Err(TaskError::LimitExceeded(LimitHit {
+                    limit,
+                    value: max as u64,
+                }));
+            }
+        }
         let value = results.pop().unwrap_or(Value::Tuple(Vec::new()));
         let size = value_size(&value);
         if size > limits.max_result_bytes {
@@ -633,6 +714,27 @@ impl TaskComponent {
             stderr: captured(&stderr),
         })
     }
+}
+
+/// Defines `wask:runtime/tasks` (see wit/runtime.wit) on top of the store's [`TaskHost`].
+fn add_task_host_to_linker(linker: &mut Linker<TaskState>) -> wasmtime::Result<()> {
+    let mut tasks = linker.instance("wask:runtime/tasks")?;
+    let no_host = || "this runtime offers no nested tasks here".to_owned();
+    tasks.func_wrap(
+        "submit",
+        move |store: wasmtime::StoreContextMut<'_, TaskState>, (call,): (String,)| {
+            let host = store.data().host.clone();
+            Ok((host.map_or_else(|| Err(no_host()), |h| h.submit(&call)),))
+        },
+    )?;
+    tasks.func_wrap(
+        "get",
+        move |store: wasmtime::StoreContextMut<'_, TaskState>, (handle,): (u64,)| {
+            let host = store.data().host.clone();
+            Ok((host.map_or_else(|| Err(no_host()), |h| h.get(handle)),))
+        },
+    )?;
+    Ok(())
 }
 
 /// The WASI context of one task: only what its capabilities grant.

@@ -35,6 +35,8 @@ pub struct Scheduler {
 struct Shared {
     state: Mutex<State>,
     work_ready: Condvar,
+    /// Threads started to stand in for blocked workers, joined at shutdown.
+    extra: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -49,6 +51,13 @@ struct State {
     /// Queues that have jobs and room to run one, in turn order; each at most once.
     turns: VecDeque<QueueKey>,
     shutting_down: bool,
+    /// Workers wanted running jobs at once.
+    n_target: usize,
+    /// Worker threads alive, including stand-ins for blocked ones.
+    n_threads: usize,
+    /// Workers blocked inside a job (see [`Spawner::block_in_place`]).
+    n_blocked: usize,
+    next_worker_idx: WorkerIdx,
 }
 
 struct Queue {
@@ -101,8 +110,15 @@ impl State {
 impl Scheduler {
     /// Starts `n_workers` threads (at least one).
     pub fn new(n_workers: usize) -> Self {
+        let n_workers = n_workers.max(1);
         let shared = Arc::new(Shared::default());
-        let workers = (0..n_workers.max(1))
+        {
+            let mut state = shared.state.lock().expect("scheduler lock");
+            state.n_target = n_workers;
+            state.n_threads = n_workers;
+            state.next_worker_idx = n_workers;
+        }
+        let workers = (0..n_workers)
             .map(|worker_idx| {
                 let shared = shared.clone();
                 std::thread::Builder::new()
@@ -118,6 +134,12 @@ impl Scheduler {
         self.workers.len()
     }
 
+    /// A handle that queues jobs from anywhere, such as a callback that runs when a
+    /// job's inputs are ready. Jobs queued after shutdown are dropped unrun.
+    pub fn spawner(&self) -> Spawner {
+        Spawner(self.shared.clone())
+    }
+
     /// Caps how many jobs of queue `key` run at once (at least one).
     pub fn set_max_running(&self, key: QueueKey, max_running: usize) {
         let mut state = self.shared.state.lock().expect("scheduler lock");
@@ -130,12 +152,59 @@ impl Scheduler {
     /// Queues a job on queue `key`; it runs when a worker is free and it is the
     /// queue's turn.
     pub fn spawn(&self, key: QueueKey, job: Job) {
-        let mut state = self.shared.state.lock().expect("scheduler lock");
+        self.spawner().spawn(key, job);
+    }
+}
+
+/// Queues jobs on a [`Scheduler`]; see [`Scheduler::spawner`].
+#[derive(Clone)]
+pub struct Spawner(Arc<Shared>);
+
+impl std::fmt::Debug for Spawner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spawner")
+    }
+}
+
+impl Spawner {
+    /// Runs `f`, which blocks (say, waiting for another task), and meanwhile lets
+    /// another thread take this worker's place, as Ray gives a blocked task's CPU back.
+    /// Call it only from inside a job. Stand-in threads retire once the blocked
+    /// workers are back.
+    pub fn block_in_place<R>(&self, f: impl FnOnce() -> R) -> R {
+        {
+            let mut state = self.0.state.lock().expect("scheduler lock");
+            state.n_blocked += 1;
+            if !state.shutting_down && state.n_threads - state.n_blocked < state.n_target {
+                state.n_threads += 1;
+                let worker_idx = state.next_worker_idx;
+                state.next_worker_idx += 1;
+                let shared = self.0.clone();
+                let thread = std::thread::Builder::new()
+                    .name(format!("wask-worker-{worker_idx}"))
+                    .spawn(move || worker_loop(&shared, worker_idx))
+                    .expect("the OS can start a worker thread");
+                self.0.extra.lock().expect("extra lock").push(thread);
+            }
+        }
+        let result = f();
+        self.0.state.lock().expect("scheduler lock").n_blocked -= 1;
+        // A surplus thread retires when it next looks for work.
+        self.0.work_ready.notify_all();
+        result
+    }
+
+    /// See [`Scheduler::spawn`].
+    pub fn spawn(&self, key: QueueKey, job: Job) {
+        let mut state = self.0.state.lock().expect("scheduler lock");
+        if state.shutting_down {
+            return;
+        }
         state.queues.entry(key).or_default().jobs.push_back(job);
         let offered = state.offer_turn(key);
         drop(state);
         if offered {
-            self.shared.work_ready.notify_one();
+            self.0.work_ready.notify_one();
         }
     }
 }
@@ -146,6 +215,10 @@ fn worker_loop(shared: &Shared, worker_idx: WorkerIdx) {
             let mut state = shared.state.lock().expect("scheduler lock");
             loop {
                 if state.shutting_down {
+                    return;
+                }
+                if state.n_threads - state.n_blocked > state.n_target {
+                    state.n_threads -= 1;
                     return;
                 }
                 if let Some(next) = state.next_job() {
@@ -180,6 +253,10 @@ impl Drop for Scheduler {
         drop(unrun);
         self.shared.work_ready.notify_all();
         for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+        let extra = std::mem::take(&mut *self.shared.extra.lock().expect("extra lock"));
+        for worker in extra {
             let _ = worker.join();
         }
     }

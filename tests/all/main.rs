@@ -14,3 +14,6 @@ mod seed_cases;
 
 /// Tenants: ownership, quotas, concurrency caps, fair turns, cancel.
 mod tenants;
+
+/// Dataflow: refs as arguments, upstream failures, several returns, retries, nesting.
+mod dataflow;

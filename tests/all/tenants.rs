@@ -206,8 +206,10 @@ fn cancel_stops_a_queued_task_and_interrupts_a_running_one() {
 fn per_tenant_limits_apply_and_a_submission_can_override_them() {
     let rt = runtime(2);
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
-    let mut limits = wask::Limits::default();
-    limits.max_memory_bytes = 32 << 20;
+    let limits = wask::Limits {
+        max_memory_bytes: 32 << 20,
+        ..Default::default()
+    };
     let tight = rt
         .add_tenant(
             "tight",

@@ -39,7 +39,7 @@ fn put_is_ready_at_once() {
 #[test]
 fn get_times_out_on_a_pending_object() {
     let store = ObjectStore::new();
-    let (object, _completer) = store.pending(&tenant(), &account());
+    let (object, _completer) = store.pending(&tenant(), &account(), None, None);
     let err = store
         .get(&object, Some(Duration::from_millis(20)))
         .unwrap_err();
@@ -55,7 +55,7 @@ fn get_times_out_on_a_pending_object() {
 #[test]
 fn get_wakes_when_another_thread_resolves() {
     let store = ObjectStore::new();
-    let (object, completer) = store.pending(&tenant(), &account());
+    let (object, completer) = store.pending(&tenant(), &account(), None, None);
     let resolver =
         std::thread::spawn(move || completer.resolve(Ok(output(Value::String("done".into())))));
     assert_eq!(
@@ -68,7 +68,7 @@ fn get_wakes_when_another_thread_resolves() {
 #[test]
 fn an_error_stays_with_its_own_ref() {
     let store = ObjectStore::new();
-    let (failed, completer) = store.pending(&tenant(), &account());
+    let (failed, completer) = store.pending(&tenant(), &account(), None, None);
     completer.resolve(Err(TaskError::Trap {
         message: "boom".into(),
         panic: None,
@@ -85,7 +85,7 @@ fn an_error_stays_with_its_own_ref() {
 #[test]
 fn a_dropped_completer_resolves_to_shutdown() {
     let store = ObjectStore::new();
-    let (object, completer) = store.pending(&tenant(), &account());
+    let (object, completer) = store.pending(&tenant(), &account(), None, None);
     drop(completer);
     assert_eq!(
         store.get(&object, None).unwrap_err(),
@@ -100,7 +100,7 @@ fn a_dropped_completer_resolves_to_shutdown() {
 fn wait_splits_ready_and_pending_in_order() {
     let store = ObjectStore::new();
     let a = put(&store, Value::U8(1));
-    let (b, _b_completer) = store.pending(&tenant(), &account());
+    let (b, _b_completer) = store.pending(&tenant(), &account(), None, None);
     let c = put(&store, Value::U8(3));
     let refs = [a.clone(), b.clone(), c.clone()];
     let (ready, pending) = store.wait(&refs, 1, None).unwrap();
@@ -116,8 +116,8 @@ fn wait_splits_ready_and_pending_in_order() {
 #[test]
 fn wait_returns_when_enough_resolve_later() {
     let store = ObjectStore::new();
-    let (a, a_completer) = store.pending(&tenant(), &account());
-    let (b, _b_completer) = store.pending(&tenant(), &account());
+    let (a, a_completer) = store.pending(&tenant(), &account(), None, None);
+    let (b, _b_completer) = store.pending(&tenant(), &account(), None, None);
     let resolver = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(10));
         a_completer.resolve(Ok(output(Value::U8(1))));

@@ -117,12 +117,14 @@ impl wasmtime::ResourceLimiter for TaskLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         if desired > self.limits.max_memory_bytes {
-            self.hit = Some(LimitHit {
+            let hit = LimitHit {
                 limit: Limit::Memory,
                 value: self.limits.max_memory_bytes as u64,
-            });
-            // Refuse the growth (memory.grow returns -1); a guest that cannot cope traps.
-            return Ok(false);
+            };
+            self.hit = Some(hit);
+            // Trap rather than let memory.grow return -1: a guest that copes with a
+            // refused growth would end as if nothing had happened.
+            return Err(wasmtime::format_err!("task exceeded its {hit}"));
         }
         Ok(true)
     }
@@ -134,11 +136,12 @@ impl wasmtime::ResourceLimiter for TaskLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         if desired > self.limits.max_table_elements {
-            self.hit = Some(LimitHit {
+            let hit = LimitHit {
                 limit: Limit::TableElements,
                 value: self.limits.max_table_elements as u64,
-            });
-            return Ok(false);
+            };
+            self.hit = Some(hit);
+            return Err(wasmtime::format_err!("task exceeded its {hit}"));
         }
         Ok(true)
     }

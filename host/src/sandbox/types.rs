@@ -224,3 +224,54 @@ pub(super) fn check_value(val: &Val, ty: &Type) -> Result<(), String> {
         _ => mismatch(),
     }
 }
+
+/// Whether two types are the same WIT type, compared by structure (types of two
+/// components are distinct handles even when they are spelled alike).
+pub(super) fn same_type(a: &Type, b: &Type) -> bool {
+    match (a, b) {
+        (Type::List(x), Type::List(y)) => same_type(&x.ty(), &y.ty()),
+        (Type::FixedLengthList(x), Type::FixedLengthList(y)) => {
+            x.len() == y.len() && same_type(&x.ty(), &y.ty())
+        }
+        (Type::Map(x), Type::Map(y)) => {
+            same_type(&x.key(), &y.key()) && same_type(&x.value(), &y.value())
+        }
+        (Type::Record(x), Type::Record(y)) => {
+            x.fields().len() == y.fields().len()
+                && x.fields()
+                    .zip(y.fields())
+                    .all(|(f, g)| f.name == g.name && same_type(&f.ty, &g.ty))
+        }
+        (Type::Tuple(x), Type::Tuple(y)) => {
+            x.types().len() == y.types().len()
+                && x.types().zip(y.types()).all(|(s, t)| same_type(&s, &t))
+        }
+        (Type::Variant(x), Type::Variant(y)) => {
+            x.cases().len() == y.cases().len()
+                && x.cases().zip(y.cases()).all(|(c, d)| {
+                    c.name == d.name
+                        && match (&c.ty, &d.ty) {
+                            (None, None) => true,
+                            (Some(s), Some(t)) => same_type(s, t),
+                            _ => false,
+                        }
+                })
+        }
+        (Type::Enum(x), Type::Enum(y)) => x.names().eq(y.names()),
+        (Type::Flags(x), Type::Flags(y)) => x.names().eq(y.names()),
+        (Type::Option(x), Type::Option(y)) => same_type(&x.ty(), &y.ty()),
+        (Type::Result(x), Type::Result(y)) => {
+            let same = |s: Option<Type>, t: Option<Type>| match (s, t) {
+                (None, None) => true,
+                (Some(s), Some(t)) => same_type(&s, &t),
+                _ => false,
+            };
+            same(x.ok(), y.ok()) && same(x.err(), y.err())
+        }
+        // Resources, futures and streams are only the same when they are one type.
+        (Type::Own(_), _) | (Type::Borrow(_), _) | (Type::Future(_), _) | (Type::Stream(_), _) => {
+            a == b
+        }
+        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
+    }
+}

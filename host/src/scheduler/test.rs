@@ -164,3 +164,25 @@ fn max_running_caps_a_queue() {
     }
     assert_eq!(peak.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn a_blocked_worker_gives_its_place_to_another_thread() {
+    // One worker runs a job that blocks until a second job has run: without a
+    // stand-in thread this would never finish.
+    let scheduler = Scheduler::new(1);
+    let spawner = scheduler.spawner();
+    let (inner_tx, inner_rx) = mpsc::channel();
+    let (outer_tx, outer_rx) = mpsc::channel();
+    let inner_spawner = spawner.clone();
+    scheduler.spawn(
+        0,
+        Box::new(move |_| {
+            inner_spawner.spawn(0, Box::new(move |_| inner_tx.send(()).unwrap()));
+            inner_spawner.block_in_place(|| inner_rx.recv().unwrap());
+            outer_tx.send(()).unwrap();
+        }),
+    );
+    outer_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the blocked job finished");
+}
