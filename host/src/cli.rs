@@ -70,7 +70,7 @@ struct SandboxArgs {
     /// Instances each task may create [default: 64]
     #[arg(long, value_name = "N")]
     max_instances: Option<usize>,
-    /// Wasm stack of each call [default: 1M]
+    /// Wasm stack of each call [default: 512K]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_stack: Option<usize>,
     /// Size of each task's result [default: 256M]

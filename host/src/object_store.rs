@@ -51,10 +51,8 @@ impl std::fmt::Display for TenantId {
 
 pub(crate) type Outcome = Result<Arc<TaskOutput>, TaskError>;
 
-/// A future for one object. Clones name the same object; when the last clone (and
-/// the task producing it) is gone, the value is freed and its bytes leave the
-/// owner's quota.
-#[derive(Clone)]
+/// A future for one object. Clones name the same object; when the last clone is
+/// dropped, the value is freed at once and its bytes leave the owner's quota.
 pub struct ObjectRef {
     id: ObjectId,
     tenant: TenantId,
@@ -63,6 +61,27 @@ pub struct ObjectRef {
     /// The function whose result it is (`None` for a put).
     producer: Option<Arc<str>>,
     slot: Arc<Slot>,
+}
+
+impl Clone for ObjectRef {
+    fn clone(&self) -> Self {
+        self.slot.handles.fetch_add(1, Ordering::Relaxed);
+        ObjectRef {
+            id: self.id,
+            tenant: self.tenant.clone(),
+            ty: self.ty.clone(),
+            producer: self.producer.clone(),
+            slot: self.slot.clone(),
+        }
+    }
+}
+
+impl Drop for ObjectRef {
+    fn drop(&mut self) {
+        if self.slot.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.slot.free();
+        }
+    }
 }
 
 impl std::fmt::Debug for ObjectRef {
@@ -180,6 +199,8 @@ fn charge_of(output: &TaskOutput) -> usize {
 
 struct Slot {
     outcome: Mutex<Option<Outcome>>,
+    /// Live `ObjectRef`s; at zero the value is freed.
+    handles: AtomicUsize,
     /// Run once when the outcome is stored (dependent tasks, async wakers).
     waiters: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
     attempts: std::sync::atomic::AtomicU32,
@@ -194,6 +215,17 @@ struct Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.account.release(*self.charged.get_mut());
+    }
+}
+
+impl Slot {
+    /// Drops the value and returns its bytes to the quota: no ref can read it now.
+    fn free(&self) {
+        let mut outcome = self.outcome.lock().expect("slot lock");
+        let value = outcome.take();
+        self.account.release(self.charged.swap(0, Ordering::AcqRel));
+        drop(outcome);
+        drop(value);
     }
 }
 
@@ -214,26 +246,10 @@ pub(crate) struct Completer {
 }
 
 impl Completer {
-    /// Stores the outcome, charging a value's bytes to the owner's quota; a value
-    /// over quota is dropped and the ref holds [`TaskError::QuotaExceeded`] instead.
+    /// Resolves the ref; see `Slot::resolve` for the quota.
     pub(crate) fn resolve(mut self, outcome: Result<TaskOutput, TaskError>) {
         let slot = self.slot.take().expect("a completer resolves once");
-        let outcome = match outcome {
-            Ok(output) => {
-                let bytes = charge_of(&output);
-                if slot.account.try_charge(bytes) {
-                    slot.charged.store(bytes, Ordering::Relaxed);
-                    Ok(Arc::new(output))
-                } else {
-                    Err(TaskError::QuotaExceeded {
-                        needed: bytes,
-                        used: slot.account.used(),
-                        quota: slot.account.quota(),
-                    })
-                }
-            }
-            Err(e) => Err(e),
-        };
+        let outcome = outcome.map(Arc::new);
         slot.resolve(outcome);
     }
 
@@ -263,8 +279,30 @@ impl Drop for Completer {
 }
 
 impl Slot {
+    /// Stores the outcome, charging a value's bytes to the owner's quota; a value
+    /// over quota is dropped and the ref holds [`TaskError::QuotaExceeded`] instead.
+    /// A value no ref can read any more is not kept.
     fn resolve(&self, outcome: Outcome) {
-        *self.outcome.lock().expect("slot lock") = Some(outcome);
+        let mut stored = self.outcome.lock().expect("slot lock");
+        let outcome = match outcome {
+            Ok(_) if self.handles.load(Ordering::Acquire) == 0 => Err(TaskError::Shutdown),
+            Ok(output) => {
+                let bytes = charge_of(&output);
+                if self.account.try_charge(bytes) {
+                    self.charged.store(bytes, Ordering::Release);
+                    Ok(output)
+                } else {
+                    Err(TaskError::QuotaExceeded {
+                        needed: bytes,
+                        used: self.account.used(),
+                        quota: self.account.quota(),
+                    })
+                }
+            }
+            Err(e) => Err(e),
+        };
+        *stored = Some(outcome);
+        drop(stored);
         let waiters = std::mem::take(&mut *self.waiters.lock().expect("waiters lock"));
         for waiter in waiters {
             waiter();
@@ -305,6 +343,7 @@ impl ObjectStore {
     ) -> (ObjectRef, Completer) {
         let slot = Arc::new(Slot {
             outcome: Mutex::new(None),
+            handles: AtomicUsize::new(1),
             waiters: Mutex::default(),
             attempts: Default::default(),
             resolved: Condvar::new(),

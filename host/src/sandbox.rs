@@ -96,7 +96,7 @@ impl Default for SandboxConfig {
             cache_dir: default_cache_dir(),
             max_instances: 64,
             max_memory_bytes: Limits::default().max_memory_bytes,
-            max_wasm_stack: 1 << 20,
+            max_wasm_stack: 512 << 10,
             fuel: false,
         }
     }

@@ -291,3 +291,74 @@ fn a_folder_of_images_becomes_one_call_per_file_with_results_in_output_dir() {
     );
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn limits_and_captured_output_from_the_command_line() {
+    let hostile = guests::HOSTILE;
+    let out = check(
+        &["run", hostile, "--invoke", "spin()", "--timeout", "0.2"],
+        None,
+        1,
+        "failed: 1",
+    );
+    assert!(
+        stdout(&out).contains("task exceeded its deadline of 0.200 s"),
+        "{}",
+        stdout(&out)
+    );
+    let out = check(
+        &[
+            "run",
+            hostile,
+            "--invoke",
+            "memory-bomb()",
+            "--max-memory",
+            "64M",
+        ],
+        None,
+        1,
+        "failed: 1",
+    );
+    assert!(stdout(&out).contains("task exceeded its memory limit of 64 MiB"));
+    let out = check(
+        &[
+            "run",
+            hostile,
+            "--invoke",
+            "stdout-flood(1)",
+            "--max-output",
+            "4K",
+        ],
+        None,
+        1,
+        "failed: 1",
+    );
+    assert!(stdout(&out).contains("task exceeded its stdout limit of 4 KiB"));
+    check(
+        &[
+            "run",
+            hostile,
+            "--invoke",
+            "add(1, 2)",
+            "--max-memory",
+            "lots",
+        ],
+        None,
+        2,
+        "expected a size in bytes such as 65536, 64K, 16M or 2G, got `lots`",
+    );
+    // --show-output prints what a task wrote, marked with its index.
+    let out = check(
+        &[
+            "run",
+            hostile,
+            "--invoke",
+            "stdout-flood(0)",
+            "--show-output",
+        ],
+        None,
+        0,
+        "[task 0 stderr]",
+    );
+    assert_eq!(stdout(&out), "0\n");
+}

@@ -17,3 +17,6 @@ mod tenants;
 
 /// Dataflow: refs as arguments, upstream failures, several returns, retries, nesting.
 mod dataflow;
+
+/// The hostile guest suite, capabilities, seeded randomness and fuel.
+mod hostile;

@@ -31,6 +31,11 @@ impl Guest for Dataflow {
         n
     }
 
+    fn random_u64() -> u64 {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(0u8)
+    }
+
     fn count_tree(depth: u32) -> u64 {
         if depth == 0 {
             return 1;

@@ -1,0 +1,243 @@
+//! The hostile guest suite: every attack ends with a typed error on its own ref, within
+//! its limit, while benign tasks beside it all succeed; host memory returns after.
+
+use std::path::Path;
+use std::time::Duration;
+
+use wask::{
+    Capabilities, GetError, Limit, Limits, Runtime, RuntimeConfig, TaskError, TaskOptions,
+    TenantConfig, Value,
+};
+use wask_tests::guests;
+
+/// The resident set size of this process, from /proc.
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+fn limit_of(result: Result<Value, GetError>) -> Limit {
+    match result {
+        Err(GetError::Task {
+            error: TaskError::LimitExceeded(hit),
+            ..
+        }) => hit.limit,
+        other => panic!("expected a limit to stop the task, got {other:?}"),
+    }
+}
+
+fn err_text(result: Result<Value, GetError>) -> String {
+    match result {
+        Ok(Value::Result(Err(Some(message)))) => match *message {
+            Value::String(text) => text,
+            other => panic!("expected an error string, got {other:?}"),
+        },
+        other => panic!("expected the guest's typed err(..), got {other:?}"),
+    }
+}
+
+#[test]
+fn every_attack_ends_with_its_own_typed_error_while_benign_tasks_succeed() {
+    let limits = Limits {
+        deadline: Some(Duration::from_secs(20)),
+        max_memory_bytes: 256 << 20,
+        max_result_bytes: 1 << 20,
+        max_stdout_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let rt = Runtime::new(RuntimeConfig {
+        n_workers: 2,
+        default_tenant: TenantConfig {
+            limits,
+            ..TenantConfig::default()
+        },
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let hostile = rt.load(Path::new(guests::HOSTILE)).unwrap();
+    let call = |text: &str| hostile.parse_call(text).unwrap();
+    // Warm up, then measure the baseline.
+    rt.get(&rt.submit(call("add(1, 1)")), None).unwrap();
+    let baseline = rss_bytes();
+
+    let short = TaskOptions {
+        timeout: Some(Duration::from_millis(300)),
+        ..TaskOptions::default()
+    };
+    let spin = rt.submit_with(call("spin()"), short).unwrap();
+    let bomb = rt.submit(call("memory-bomb()"));
+    let deep = rt.submit(call("recurse(100000000)"));
+    let panic = rt.submit(call(r#"panic("boom")"#));
+    let giant = rt.submit(call("giant-result(2)"));
+    let flood = rt.submit(call("stdout-flood(4)"));
+    let file = rt.submit(call(r#"read-file("/etc/passwd")"#));
+    let env = rt.submit(call(r#"read-env("HOME")"#));
+    let socket = rt.submit(call(r#"open-socket("127.0.0.1", 9)"#));
+    let benign: Vec<_> = (0..20u64)
+        .map(|i| {
+            rt.submit(
+                hostile
+                    .call("add", vec![Value::U64(i), Value::U64(i)])
+                    .unwrap(),
+            )
+        })
+        .collect();
+
+    assert_eq!(limit_of(rt.get(&spin, None)), Limit::Deadline);
+    assert_eq!(limit_of(rt.get(&bomb, None)), Limit::Memory);
+    assert_eq!(limit_of(rt.get(&deep, None)), Limit::Stack);
+    match rt.get(&panic, None) {
+        Err(GetError::Task {
+            error: TaskError::Trap { panic: Some(p), .. },
+            ..
+        }) => assert!(p.ends_with(": boom"), "{p}"),
+        other => panic!("expected a trap with the panic message, got {other:?}"),
+    }
+    assert_eq!(limit_of(rt.get(&giant, None)), Limit::ResultSize);
+    assert_eq!(limit_of(rt.get(&flood, None)), Limit::Stdout);
+    assert!(err_text(rt.get(&file, None)).contains("Capabilities insufficient"));
+    assert!(err_text(rt.get(&env, None)).contains("HOME is not set (0 variables visible)"));
+    assert_eq!(
+        err_text(rt.get(&socket, None)),
+        "create-tcp-socket: access-denied"
+    );
+    for (i, object) in benign.iter().enumerate() {
+        assert_eq!(rt.get(object, None).unwrap(), Value::U64(2 * i as u64));
+    }
+    // The memory bomb alone touched 256 MiB; fresh stores give it all back.
+    drop((
+        spin, bomb, deep, panic, giant, flood, file, env, socket, benign,
+    ));
+    let grown = rss_bytes().saturating_sub(baseline);
+    assert!(grown < 128 << 20, "host RSS grew by {} MiB", grown >> 20);
+}
+
+#[test]
+fn a_granted_folder_is_readable_and_only_that() {
+    let dir = std::env::temp_dir().join(format!("wask-grant-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("note.txt"), "granted").unwrap();
+    let rt = Runtime::new(RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let hostile = rt.load(Path::new(guests::HOSTILE)).unwrap();
+    let reader = rt
+        .add_tenant(
+            "reader",
+            TenantConfig {
+                capabilities: Capabilities {
+                    read_only_dirs: vec![(dir.clone(), "/data".into())],
+                    ..Capabilities::default()
+                },
+                ..TenantConfig::default()
+            },
+        )
+        .unwrap();
+    let read = |tenant: &wask::Tenant<'_>, path: &str| {
+        let object = tenant
+            .submit(hostile.parse_call(&format!("read-file({path:?})")).unwrap())
+            .unwrap();
+        tenant.get(&object, None).unwrap()
+    };
+    let granted = read(&reader, "/data/note.txt");
+    assert_eq!(
+        granted,
+        Value::Result(Ok(Some(Box::new(Value::String("granted".into())))))
+    );
+    assert!(matches!(
+        read(&reader, "/etc/passwd"),
+        Value::Result(Err(_))
+    ));
+    // The default tenant was granted nothing.
+    assert!(matches!(
+        read(&rt.default_tenant(), "/data/note.txt"),
+        Value::Result(Err(_))
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn seeded_randomness_repeats_and_fresh_randomness_does_not() {
+    let rt = Runtime::new(RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let flow = rt.load(Path::new(guests::DATAFLOW)).unwrap();
+    let seeded = rt
+        .add_tenant(
+            "seeded",
+            TenantConfig {
+                capabilities: Capabilities {
+                    random_seed: Some(42),
+                    ..Capabilities::default()
+                },
+                ..TenantConfig::default()
+            },
+        )
+        .unwrap();
+    let draw = |tenant: &wask::Tenant<'_>| {
+        let object = tenant
+            .submit(flow.parse_call("random-u64()").unwrap())
+            .unwrap();
+        tenant.get(&object, None).unwrap()
+    };
+    assert_eq!(draw(&seeded), draw(&seeded));
+    let fresh = rt.default_tenant();
+    let draws: std::collections::HashSet<_> = (0..4)
+        .map(|_| match draw(&fresh) {
+            Value::U64(n) => n,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(draws.len() > 1, "fresh randomness repeated: {draws:?}");
+}
+
+#[test]
+fn fuel_meters_a_task_when_turned_on() {
+    let mut config = RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    };
+    config.sandbox.fuel = true;
+    let rt = Runtime::new(config).unwrap();
+    let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
+    let tight = TaskOptions {
+        limits: Some(Limits {
+            fuel: Some(10_000),
+            ..Limits::default()
+        }),
+        ..TaskOptions::default()
+    };
+    let object = rt
+        .submit_with(fib.parse_call("generate-fibonacci(100000)").unwrap(), tight)
+        .unwrap();
+    assert_eq!(limit_of(rt.get(&object, None)), Limit::Fuel);
+    // Unlimited fuel by default, even with metering on.
+    let object = rt.submit(fib.parse_call("fib(90)").unwrap());
+    assert!(rt.get(&object, None).is_ok());
+    // Without metering, asking for fuel is refused at submit.
+    let plain = Runtime::new(RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let fib = plain.load(Path::new(guests::FIBONACCI)).unwrap();
+    let asks_fuel = TaskOptions {
+        limits: Some(Limits {
+            fuel: Some(1),
+            ..Limits::default()
+        }),
+        ..TaskOptions::default()
+    };
+    assert_eq!(
+        plain
+            .submit_with(fib.parse_call("fib(1)").unwrap(), asks_fuel)
+            .unwrap_err(),
+        wask::SubmitError::FuelOff
+    );
+}
