@@ -310,15 +310,18 @@ impl Sandbox {
                 path: path.to_owned(),
             });
         }
-        let imports_wasi = component
+        let imports: Vec<String> = component
             .component_type()
             .imports(&self.engine)
-            .any(|(name, _)| name.starts_with("wasi:"));
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let imports_wasi = imports.iter().any(|name| name.starts_with("wasi:"));
         Ok(TaskComponent {
             inner: Arc::new(ComponentInner {
                 name: name.to_owned(),
                 pre,
                 functions,
+                imports,
                 imports_wasi,
                 max_wasm_stack: self.config.max_wasm_stack,
                 fuel: self.config.fuel,
@@ -454,6 +457,8 @@ struct ComponentInner {
     name: String,
     pre: InstancePre<TaskState>,
     functions: Vec<TaskFunction>,
+    /// The interfaces the component imports, by name.
+    imports: Vec<String>,
     /// Whether the component imports any WASI interface (else it gets no WASI context).
     imports_wasi: bool,
     max_wasm_stack: usize,
@@ -542,6 +547,12 @@ impl TaskComponent {
 
     pub fn functions(&self) -> &[TaskFunction] {
         &self.inner.functions
+    }
+
+    /// The interfaces the component imports, such as `wasi:cli/stdout@0.2.6`. A
+    /// component that imports none runs without any WASI context.
+    pub fn imports(&self) -> &[String] {
+        &self.inner.imports
     }
 
     pub fn function(&self, idx: FuncIdx) -> &TaskFunction {

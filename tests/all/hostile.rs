@@ -241,3 +241,31 @@ fn fuel_meters_a_task_when_turned_on() {
         wask::SubmitError::FuelOff
     );
 }
+
+#[test]
+fn the_instance_limit_is_named_and_an_import_free_component_needs_no_wasi() {
+    let rt = Runtime::new(RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
+    let one_instance = TaskOptions {
+        limits: Some(Limits {
+            max_instances: 1,
+            ..Limits::default()
+        }),
+        ..TaskOptions::default()
+    };
+    // A wasip2 component holds several core instances (program, adapter, shims).
+    let object = rt
+        .submit_with(fib.parse_call("fib(3)").unwrap(), one_instance.clone())
+        .unwrap();
+    assert_eq!(limit_of(rt.get(&object, None)), Limit::Instances);
+    assert!(fib.imports().iter().any(|i| i.starts_with("wasi:cli/")));
+    // The noop component imports nothing at all, so it runs with no WASI context.
+    let noop = rt.load(Path::new(guests::NOOP)).unwrap();
+    assert_eq!(noop.imports(), &[] as &[String]);
+    let object = rt.submit(noop.parse_call("add(2, 40)").unwrap());
+    assert_eq!(rt.get(&object, None).unwrap(), Value::U64(42));
+}

@@ -3,11 +3,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Print the functions a component exports, with their WIT signatures.
+/// Print the functions a component exports, with their WIT signatures (and, with
+/// --imports, what it imports).
 #[derive(Debug, clap::Args)]
 pub struct InspectCommand {
     /// The component (.wasm) to inspect
     component: PathBuf,
+    /// Also list the interfaces it imports, one `import NAME` line each
+    #[arg(long)]
+    imports: bool,
 }
 
 impl InspectCommand {
@@ -15,6 +19,11 @@ impl InspectCommand {
         let component = wask::runtime::inspect(&self.component)?;
         for func in component.functions() {
             println!("{}", func.signature());
+        }
+        if self.imports {
+            for import in component.imports() {
+                println!("import {import}");
+            }
         }
         Ok(ExitCode::SUCCESS)
     }
