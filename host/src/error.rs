@@ -100,6 +100,9 @@ pub enum TaskError {
     LimitExceeded(crate::sandbox::LimitHit),
     #[error("task was cancelled")]
     Cancelled,
+    /// The object store could not keep the result (spilling it to disk failed).
+    #[error("{0}")]
+    Store(String),
     /// An input ref of the task failed, so the task never ran. `object` is the task
     /// that failed first in the chain, and `error` why.
     #[error("upstream task `{function}` ({object}) failed: {error}")]
@@ -137,6 +140,10 @@ pub enum GetError {
     Task { id: ObjectId, error: TaskError },
     #[error("wait asked for {num_returns} ready refs out of only {n_refs}")]
     NumReturns { num_returns: usize, n_refs: usize },
+    #[error("{id} was made by another runtime's object store, not this one")]
+    ForeignStore { id: ObjectId },
+    #[error("{id} was freed: its last ref was dropped")]
+    Freed { id: ObjectId },
     #[error("{id} belongs to tenant `{owner}`, not to tenant `{caller}`")]
     ForeignRef {
         id: ObjectId,
@@ -175,6 +182,8 @@ pub enum SubmitError {
         owner: TenantId,
         caller: TenantId,
     },
+    #[error("cannot use that ref as an argument: {0}")]
+    BadRef(GetError),
     #[error("`{func}` returns {result}, not a tuple, so its result cannot be split into refs")]
     NotATuple { func: String, result: String },
 }

@@ -24,7 +24,7 @@ pub mod scheduler;
 pub mod timeline;
 
 pub use error::{CallError, GetError, LoadError, SetupError, SubmitError, TaskError};
-pub use object_store::{ObjectId, ObjectRef, TenantId};
+pub use object_store::{ObjectFuture, ObjectId, ObjectRef, StoreConfig, TenantId};
 pub use runtime::{Arg, DEFAULT_TENANT, Runtime, RuntimeConfig, TaskOptions, Tenant, TenantConfig};
 pub use sandbox::{
     Call, Capabilities, Limit, LimitHit, Limits, TaskComponent, TaskFunction, TaskOutput, Value,

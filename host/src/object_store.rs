@@ -1,30 +1,64 @@
 //! The object store: object refs (futures) and the values or errors they resolve to.
 //!
-//! An *object* is the outcome of a task, or a value given to [`ObjectStore::put`]. An
-//! [`ObjectRef`] names one; it is handed out at once and resolves exactly once, to a
-//! value or to the [`TaskError`] that its task ended with. Ids are plain integers, so a
-//! ref can be named across processes later.
+//! An *object* is the outcome of a task, or a value given to `put`. An [`ObjectRef`]
+//! names one; it is handed out at once and resolves exactly once, to a value or to the
+//! [`TaskError`] that its task ended with. It can be waited for with `get` or `wait`,
+//! or awaited (`ObjectRef` is [`IntoFuture`]).
+//!
+//! Values are held in memory up to the store's cap; past it they *spill* to disk
+//! (encoded by [`crate::sandbox::encode_value`]) and are read back when asked for, so
+//! the host does not run out of memory. Every value is also charged to its tenant's
+//! [`Account`]. Both are released as soon as the last ref to the object is dropped.
+//!
+//! An [`ObjectId`] is plain data (the store's id and an index), so it can be written
+//! down and turned back into a ref with [`ObjectStore::lookup`] while the object lives.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::collections::HashMap;
+use std::future::{Future, IntoFuture};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::error::{GetError, TaskError};
-use crate::sandbox::{TaskOutput, Value, ValueType, value_size};
+use crate::sandbox::{TaskOutput, Value, ValueType, decode_value, encode_value, value_size};
 
-/// The id of an object, unique within one object store.
+/// The id of an object: which store made it, and its index there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ObjectId(u64);
+pub struct ObjectId {
+    store: u64,
+    index: u64,
+}
 
 impl ObjectId {
+    /// The index within its store (what messages show).
     pub fn as_u64(self) -> u64 {
-        self.0
+        self.index
+    }
+
+    /// The id as 16 bytes, for writing down or sending elsewhere.
+    pub fn to_bytes(self) -> [u8; 16] {
+        let mut bytes = [0; 16];
+        bytes[..8].copy_from_slice(&self.store.to_le_bytes());
+        bytes[8..].copy_from_slice(&self.index.to_le_bytes());
+        bytes
+    }
+
+    /// The id that [`ObjectId::to_bytes`] wrote.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        let (store, index) = bytes.split_at(8);
+        ObjectId {
+            store: u64::from_le_bytes(store.try_into().expect("8 bytes")),
+            index: u64::from_le_bytes(index.try_into().expect("8 bytes")),
+        }
     }
 }
 
 impl std::fmt::Display for ObjectId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "object {}", self.0)
+        write!(f, "object {}", self.index)
     }
 }
 
@@ -55,11 +89,6 @@ pub(crate) type Outcome = Result<Arc<TaskOutput>, TaskError>;
 /// dropped, the value is freed at once and its bytes leave the owner's quota.
 pub struct ObjectRef {
     id: ObjectId,
-    tenant: TenantId,
-    /// The WIT type of the value, when known before it is ready (a task's result type).
-    ty: Option<ValueType>,
-    /// The function whose result it is (`None` for a put).
-    producer: Option<Arc<str>>,
     slot: Arc<Slot>,
 }
 
@@ -68,9 +97,6 @@ impl Clone for ObjectRef {
         self.slot.handles.fetch_add(1, Ordering::Relaxed);
         ObjectRef {
             id: self.id,
-            tenant: self.tenant.clone(),
-            ty: self.ty.clone(),
-            producer: self.producer.clone(),
             slot: self.slot.clone(),
         }
     }
@@ -86,7 +112,11 @@ impl Drop for ObjectRef {
 
 impl std::fmt::Debug for ObjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ObjectRef({}, tenant {})", self.id.0, self.tenant)
+        write!(
+            f,
+            "ObjectRef({}, tenant {})",
+            self.id.index, self.slot.tenant
+        )
     }
 }
 
@@ -96,22 +126,22 @@ impl ObjectRef {
     }
 
     pub fn tenant(&self) -> &TenantId {
-        &self.tenant
+        &self.slot.tenant
     }
 
     /// Whether the object has resolved, to a value or an error.
     pub fn is_ready(&self) -> bool {
-        self.slot.outcome.lock().expect("slot lock").is_some()
+        self.slot.held.lock().expect("slot lock").is_some()
     }
 
     /// The function whose result it is (`None` for a value given to `put`).
     pub fn producer(&self) -> Option<&str> {
-        self.producer.as_deref()
+        self.slot.producer.as_deref()
     }
 
     /// The WIT type its value will have, when known before it is ready.
     pub fn value_type(&self) -> Option<&ValueType> {
-        self.ty.as_ref()
+        self.slot.ty.as_ref()
     }
 
     /// How many times its task ran (more than once when a trap was retried).
@@ -119,19 +149,28 @@ impl ObjectRef {
         self.slot.attempts.load(Ordering::Relaxed)
     }
 
+    /// Whether the value was spilled to disk because the store was over its cap.
+    pub fn is_spilled(&self) -> bool {
+        matches!(
+            *self.slot.held.lock().expect("slot lock"),
+            Some(Held::Disk { .. })
+        )
+    }
+
     /// The outcome, if resolved; no owner check (the runtime checks before).
     pub(crate) fn peek(&self) -> Option<Outcome> {
-        self.slot.outcome.lock().expect("slot lock").clone()
+        let held = self.slot.held.lock().expect("slot lock");
+        held.as_ref().map(|h| h.load(self.id))
     }
 
     /// Runs `f` once the object resolves (at once if it has): on the resolving thread.
     pub(crate) fn on_ready(&self, f: Box<dyn FnOnce() + Send>) {
-        let outcome = self.slot.outcome.lock().expect("slot lock");
-        if outcome.is_some() {
-            drop(outcome);
+        let held = self.slot.held.lock().expect("slot lock");
+        if held.is_some() {
+            drop(held);
             f();
         } else {
-            // Pushed under the outcome lock, so `resolve` cannot miss it.
+            // Pushed under the slot lock, so `resolve` cannot miss it.
             self.slot.waiters.lock().expect("waiters lock").push(f);
         }
     }
@@ -143,19 +182,73 @@ impl ObjectRef {
 
     /// Checks that `caller` owns this object.
     pub(crate) fn check_owner(&self, caller: &TenantId) -> Result<(), GetError> {
-        if self.tenant == *caller {
+        if self.slot.tenant == *caller {
             Ok(())
         } else {
             Err(GetError::ForeignRef {
                 id: self.id,
-                owner: self.tenant.clone(),
+                owner: self.slot.tenant.clone(),
                 caller: caller.clone(),
             })
         }
     }
 }
 
-/// Bytes of objects a tenant holds, against its quota.
+/// Awaits the object's value, as `get` does without a timeout.
+#[derive(Debug)]
+pub struct ObjectFuture {
+    object: ObjectRef,
+    waker: Option<Arc<Mutex<Waker>>>,
+}
+
+impl Future for ObjectFuture {
+    type Output = Result<Value, GetError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(outcome) = self.object.peek() {
+            let id = self.object.id;
+            return Poll::Ready(
+                outcome
+                    .map(|output| output.value.clone())
+                    .map_err(|error| GetError::Task { id, error }),
+            );
+        }
+        match &self.waker {
+            Some(waker) => waker.lock().expect("waker lock").clone_from(cx.waker()),
+            None => {
+                let waker = Arc::new(Mutex::new(cx.waker().clone()));
+                self.waker = Some(waker.clone());
+                self.object.on_ready(Box::new(move || {
+                    waker.lock().expect("waker lock").wake_by_ref();
+                }));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl IntoFuture for ObjectRef {
+    type Output = Result<Value, GetError>;
+    type IntoFuture = ObjectFuture;
+
+    fn into_future(self) -> ObjectFuture {
+        ObjectFuture {
+            object: self,
+            waker: None,
+        }
+    }
+}
+
+impl IntoFuture for &ObjectRef {
+    type Output = Result<Value, GetError>;
+    type IntoFuture = ObjectFuture;
+
+    fn into_future(self) -> ObjectFuture {
+        self.clone().into_future()
+    }
+}
+
+/// Bytes held against a cap: a tenant's quota, or the store's memory.
 #[derive(Debug)]
 pub struct Account {
     used: AtomicUsize,
@@ -197,43 +290,164 @@ fn charge_of(output: &TaskOutput) -> usize {
     value_size(&output.value) + output.stdout.len() + output.stderr.len()
 }
 
+/// Where a resolved object's outcome is.
+enum Held {
+    Memory(Outcome),
+    /// Spilled: the encoded value, and the captured output kept in memory.
+    Disk {
+        path: PathBuf,
+        stdout: Vec<u8>,
+        stderr: Vec<u8>,
+    },
+}
+
+impl Held {
+    fn load(&self, id: ObjectId) -> Outcome {
+        match self {
+            Held::Memory(outcome) => outcome.clone(),
+            Held::Disk {
+                path,
+                stdout,
+                stderr,
+            } => {
+                let read = std::fs::read(path)
+                    .map_err(|e| format!("cannot read spilled {id} from {}: {e}", path.display()))
+                    .and_then(|bytes| {
+                        decode_value(&bytes).map_err(|e| {
+                            format!("spilled {id} in {} is damaged: {e}", path.display())
+                        })
+                    });
+                match read {
+                    Ok(value) => Ok(Arc::new(TaskOutput {
+                        value,
+                        stdout: stdout.clone(),
+                        stderr: stderr.clone(),
+                    })),
+                    Err(message) => Err(TaskError::Store(message)),
+                }
+            }
+        }
+    }
+}
+
 struct Slot {
-    outcome: Mutex<Option<Outcome>>,
+    held: Mutex<Option<Held>>,
     /// Live `ObjectRef`s; at zero the value is freed.
     handles: AtomicUsize,
     /// Run once when the outcome is stored (dependent tasks, async wakers).
     waiters: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
-    attempts: std::sync::atomic::AtomicU32,
     resolved: Condvar,
-    any_resolved: Arc<Notifier>,
+    attempts: AtomicU32,
     cancel: Arc<AtomicBool>,
+    tenant: TenantId,
+    ty: Option<ValueType>,
+    producer: Option<Arc<str>>,
+    index: u64,
+    shared: Arc<Shared>,
     account: Arc<Account>,
-    /// Bytes charged to `account` for the stored value.
+    /// Bytes charged to `account`, and to the store's memory when held in memory.
     charged: AtomicUsize,
+    in_memory: AtomicUsize,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.account.release(*self.charged.get_mut());
+        self.release_all();
     }
 }
 
 impl Slot {
-    /// Drops the value and returns its bytes to the quota: no ref can read it now.
-    fn free(&self) {
-        let mut outcome = self.outcome.lock().expect("slot lock");
-        let value = outcome.take();
-        self.account.release(self.charged.swap(0, Ordering::AcqRel));
-        drop(outcome);
-        drop(value);
+    /// Stores the outcome. A value is charged to the owner's quota (over quota, the
+    /// ref holds [`TaskError::QuotaExceeded`] instead) and kept in memory, or spilled
+    /// to disk when the store's memory is over its cap. A value no ref can read any
+    /// more is not kept.
+    fn resolve(&self, outcome: Outcome) {
+        let mut held = self.held.lock().expect("slot lock");
+        let stored = match outcome {
+            Ok(_) if self.handles.load(Ordering::Acquire) == 0 => {
+                Held::Memory(Err(TaskError::Shutdown))
+            }
+            Ok(output) => self.keep(output),
+            Err(e) => Held::Memory(Err(e)),
+        };
+        *held = Some(stored);
+        drop(held);
+        let waiters = std::mem::take(&mut *self.waiters.lock().expect("waiters lock"));
+        for waiter in waiters {
+            waiter();
+        }
+        self.resolved.notify_all();
+        *self.shared.generation.lock().expect("notifier lock") += 1;
+        self.shared.changed.notify_all();
     }
-}
 
-/// Wakes `wait` calls whenever any object of the store resolves.
-#[derive(Default)]
-struct Notifier {
-    generation: Mutex<u64>,
-    changed: Condvar,
+    fn keep(&self, output: Arc<TaskOutput>) -> Held {
+        let bytes = charge_of(&output);
+        if !self.account.try_charge(bytes) {
+            return Held::Memory(Err(TaskError::QuotaExceeded {
+                needed: bytes,
+                used: self.account.used(),
+                quota: self.account.quota(),
+            }));
+        }
+        self.charged.store(bytes, Ordering::Release);
+        if self.shared.memory.try_charge(bytes) {
+            self.in_memory.store(bytes, Ordering::Release);
+            return Held::Memory(Ok(output));
+        }
+        match self.spill(&output) {
+            Ok(held) => held,
+            Err(message) => {
+                self.account.release(self.charged.swap(0, Ordering::AcqRel));
+                Held::Memory(Err(TaskError::Store(message)))
+            }
+        }
+    }
+
+    fn spill(&self, output: &TaskOutput) -> Result<Held, String> {
+        let dir = &self.shared.spill_dir;
+        let path = dir.join(format!(
+            "{:016x}-{}.value",
+            self.shared.store_id, self.index
+        ));
+        let encoded = encode_value(&output.value).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&path, encoded))
+            .map_err(|e| {
+                format!(
+                    "the object store is over its memory cap of {} bytes and cannot spill to {}: {e}",
+                    self.shared.memory.quota(),
+                    dir.display()
+                )
+            })?;
+        Ok(Held::Disk {
+            path,
+            stdout: output.stdout.clone(),
+            stderr: output.stderr.clone(),
+        })
+    }
+
+    /// Drops the value and returns its bytes: no ref can read it now.
+    fn free(&self) {
+        let held = self.held.lock().expect("slot lock").take();
+        self.release_all();
+        if let Some(Held::Disk { path, .. }) = &held {
+            let _ = std::fs::remove_file(path);
+        }
+        self.shared
+            .registry
+            .lock()
+            .expect("registry lock")
+            .remove(&self.index);
+        drop(held);
+    }
+
+    fn release_all(&self) {
+        self.account.release(self.charged.swap(0, Ordering::AcqRel));
+        self.shared
+            .memory
+            .release(self.in_memory.swap(0, Ordering::AcqRel));
+    }
 }
 
 /// The write side of one pending object, held by whoever will produce its outcome.
@@ -246,11 +460,10 @@ pub(crate) struct Completer {
 }
 
 impl Completer {
-    /// Resolves the ref; see `Slot::resolve` for the quota.
+    /// Resolves the ref; see `Slot::resolve` for quota, memory cap and spilling.
     pub(crate) fn resolve(mut self, outcome: Result<TaskOutput, TaskError>) {
         let slot = self.slot.take().expect("a completer resolves once");
-        let outcome = outcome.map(Arc::new);
-        slot.resolve(outcome);
+        slot.resolve(outcome.map(Arc::new));
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {
@@ -278,58 +491,97 @@ impl Drop for Completer {
     }
 }
 
-impl Slot {
-    /// Stores the outcome, charging a value's bytes to the owner's quota; a value
-    /// over quota is dropped and the ref holds [`TaskError::QuotaExceeded`] instead.
-    /// A value no ref can read any more is not kept.
-    fn resolve(&self, outcome: Outcome) {
-        let mut stored = self.outcome.lock().expect("slot lock");
-        let outcome = match outcome {
-            Ok(_) if self.handles.load(Ordering::Acquire) == 0 => Err(TaskError::Shutdown),
-            Ok(output) => {
-                let bytes = charge_of(&output);
-                if self.account.try_charge(bytes) {
-                    self.charged.store(bytes, Ordering::Release);
-                    Ok(output)
-                } else {
-                    Err(TaskError::QuotaExceeded {
-                        needed: bytes,
-                        used: self.account.used(),
-                        quota: self.account.quota(),
-                    })
-                }
-            }
-            Err(e) => Err(e),
-        };
-        *stored = Some(outcome);
-        drop(stored);
-        let waiters = std::mem::take(&mut *self.waiters.lock().expect("waiters lock"));
-        for waiter in waiters {
-            waiter();
+/// Settings of an [`ObjectStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Bytes of values kept in memory; past this, values spill to `spill_dir`.
+    pub memory_cap_bytes: usize,
+    /// Where spilled values go (a folder of this store's own is made inside).
+    pub spill_dir: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            memory_cap_bytes: 4 << 30,
+            spill_dir: std::env::temp_dir(),
         }
-        self.resolved.notify_all();
-        *self.any_resolved.generation.lock().expect("notifier lock") += 1;
-        self.any_resolved.changed.notify_all();
     }
 }
 
-#[derive(Default)]
+/// What every slot of a store shares.
+struct Shared {
+    store_id: u64,
+    /// Bumped whenever any object resolves; wakes `wait`.
+    generation: Mutex<u64>,
+    changed: Condvar,
+    memory: Account,
+    spill_dir: PathBuf,
+    /// Live objects by index, so an [`ObjectId`] can be turned back into a ref.
+    registry: Mutex<HashMap<u64, Weak<Slot>>>,
+}
+
 pub struct ObjectStore {
-    next_id: AtomicU64,
-    any_resolved: Arc<Notifier>,
+    next_index: AtomicU64,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for ObjectStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ObjectStore")
-            .field("next_id", &self.next_id)
+            .field("store_id", &self.shared.store_id)
+            .field("memory_used", &self.shared.memory.used())
             .finish()
     }
 }
 
+impl Default for ObjectStore {
+    fn default() -> Self {
+        Self::new(StoreConfig::default())
+    }
+}
+
+/// A store id unlikely to repeat across processes and machines.
+fn new_store_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}
+
+impl Drop for ObjectStore {
+    fn drop(&mut self) {
+        // Spilled values of objects still referenced elsewhere go with the store.
+        let _ = std::fs::remove_dir_all(self.spill_dir());
+    }
+}
+
 impl ObjectStore {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(config: StoreConfig) -> Self {
+        let store_id = new_store_id();
+        ObjectStore {
+            next_index: AtomicU64::new(0),
+            shared: Arc::new(Shared {
+                store_id,
+                generation: Mutex::new(0),
+                changed: Condvar::new(),
+                memory: Account::new(config.memory_cap_bytes),
+                spill_dir: config.spill_dir.join(format!("wask-spill-{store_id:016x}")),
+                registry: Mutex::default(),
+            }),
+        }
+    }
+
+    /// Bytes of values held in memory now.
+    pub fn memory_used(&self) -> usize {
+        self.shared.memory.used()
+    }
+
+    /// The folder spilled values of this store go to.
+    pub fn spill_dir(&self) -> &Path {
+        &self.shared.spill_dir
     }
 
     /// A new pending object of `tenant`, whose value will be charged to `account`,
@@ -341,29 +593,36 @@ impl ObjectStore {
         ty: Option<ValueType>,
         producer: Option<Arc<str>>,
     ) -> (ObjectRef, Completer) {
+        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(Slot {
-            outcome: Mutex::new(None),
+            held: Mutex::new(None),
             handles: AtomicUsize::new(1),
             waiters: Mutex::default(),
-            attempts: Default::default(),
             resolved: Condvar::new(),
-            any_resolved: self.any_resolved.clone(),
+            attempts: AtomicU32::new(0),
             cancel: Arc::default(),
-            account: account.clone(),
-            charged: AtomicUsize::new(0),
-        });
-        let id = ObjectId(self.next_id.fetch_add(1, Ordering::Relaxed));
-        let completer = Completer {
-            slot: Some(slot.clone()),
-        };
-        let object = ObjectRef {
-            id,
             tenant: tenant.clone(),
             ty,
             producer,
-            slot,
+            index,
+            shared: self.shared.clone(),
+            account: account.clone(),
+            charged: AtomicUsize::new(0),
+            in_memory: AtomicUsize::new(0),
+        });
+        self.shared
+            .registry
+            .lock()
+            .expect("registry lock")
+            .insert(index, Arc::downgrade(&slot));
+        let completer = Completer {
+            slot: Some(slot.clone()),
         };
-        (object, completer)
+        let id = ObjectId {
+            store: self.shared.store_id,
+            index,
+        };
+        (ObjectRef { id, slot }, completer)
     }
 
     /// Stores a value for `tenant`; the ref is ready at once (or holds
@@ -378,24 +637,53 @@ impl ObjectStore {
         object
     }
 
+    /// Turns an id back into a ref, while some ref to the object is alive.
+    pub fn lookup(&self, id: ObjectId) -> Result<ObjectRef, GetError> {
+        if id.store != self.shared.store_id {
+            return Err(GetError::ForeignStore { id });
+        }
+        let registry = self.shared.registry.lock().expect("registry lock");
+        let slot = registry
+            .get(&id.index)
+            .and_then(Weak::upgrade)
+            .ok_or(GetError::Freed { id })?;
+        // Revive only a live object: one whose last ref is gone stays freed.
+        slot.handles
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n > 0).then_some(n + 1)
+            })
+            .map_err(|_| GetError::Freed { id })?;
+        Ok(ObjectRef { id, slot })
+    }
+
+    /// Checks that a ref was made by this store.
+    pub fn check_store(&self, object: &ObjectRef) -> Result<(), GetError> {
+        if Arc::ptr_eq(&object.slot.shared, &self.shared) {
+            Ok(())
+        } else {
+            Err(GetError::ForeignStore { id: object.id })
+        }
+    }
+
     /// Waits for one object, at most `timeout` (forever with `None`).
     pub fn get(
         &self,
         object: &ObjectRef,
         timeout: Option<Duration>,
     ) -> Result<Arc<TaskOutput>, GetError> {
+        self.check_store(object)?;
         let deadline = timeout.map(|t| Instant::now() + t);
         let slot = &object.slot;
-        let mut outcome = slot.outcome.lock().expect("slot lock");
+        let mut held = slot.held.lock().expect("slot lock");
         loop {
-            if let Some(outcome) = &*outcome {
-                return outcome.clone().map_err(|error| GetError::Task {
+            if let Some(h) = &*held {
+                return h.load(object.id).map_err(|error| GetError::Task {
                     id: object.id,
                     error,
                 });
             }
-            outcome = match deadline {
-                None => slot.resolved.wait(outcome).expect("slot lock"),
+            held = match deadline {
+                None => slot.resolved.wait(held).expect("slot lock"),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -405,7 +693,7 @@ impl ObjectStore {
                         });
                     }
                     slot.resolved
-                        .wait_timeout(outcome, deadline - now)
+                        .wait_timeout(held, deadline - now)
                         .expect("slot lock")
                         .0
                 }
@@ -422,6 +710,9 @@ impl ObjectStore {
         num_returns: usize,
         timeout: Option<Duration>,
     ) -> Result<(Vec<ObjectRef>, Vec<ObjectRef>), GetError> {
+        for object in objects {
+            self.check_store(object)?;
+        }
         if num_returns > objects.len() {
             return Err(GetError::NumReturns {
                 num_returns,
@@ -429,8 +720,8 @@ impl ObjectStore {
             });
         }
         let deadline = timeout.map(|t| Instant::now() + t);
-        let notifier = &self.any_resolved;
-        let mut generation = notifier.generation.lock().expect("notifier lock");
+        let shared = &self.shared;
+        let mut generation = shared.generation.lock().expect("notifier lock");
         loop {
             // Resolutions bump the generation under this lock, so none is missed
             // between this count and the wait below.
@@ -440,10 +731,10 @@ impl ObjectStore {
                 break;
             }
             generation = match deadline {
-                None => notifier.changed.wait(generation).expect("notifier lock"),
+                None => shared.changed.wait(generation).expect("notifier lock"),
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
-                    notifier
+                    shared
                         .changed
                         .wait_timeout(generation, left)
                         .expect("notifier lock")

@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{GetError, LoadError, SetupError, SubmitError, TaskError};
-use crate::object_store::{Account, Completer, ObjectId, ObjectRef, ObjectStore, TenantId};
+use crate::object_store::{
+    Account, Completer, ObjectId, ObjectRef, ObjectStore, StoreConfig, TenantId,
+};
 use crate::sandbox::{
     Call, Capabilities, FuncIdx, InvokeOptions, Limits, Phases, Sandbox, SandboxConfig,
     TaskComponent, TaskHost, TaskOutput, Value, ValueType, value_to_wave, wit_type,
@@ -37,6 +39,8 @@ pub struct RuntimeConfig {
     pub sandbox: SandboxConfig,
     /// The settings of the default tenant, and the start for others.
     pub default_tenant: TenantConfig,
+    /// The object store's memory cap and where values spill past it.
+    pub store: StoreConfig,
 }
 
 impl Default for RuntimeConfig {
@@ -45,6 +49,7 @@ impl Default for RuntimeConfig {
             n_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             sandbox: SandboxConfig::default(),
             default_tenant: TenantConfig::default(),
+            store: StoreConfig::default(),
         }
     }
 }
@@ -286,7 +291,7 @@ impl Runtime {
         );
         let tenants = HashMap::from([(default_tenant.id.clone(), default_tenant.clone())]);
         let core = Arc::new(Core {
-            objects: ObjectStore::new(),
+            objects: ObjectStore::new(config.store),
             spawner: scheduler.spawner(),
             timeline: Arc::default(),
             fuel,
@@ -426,6 +431,16 @@ impl Runtime {
         timeout: Option<Duration>,
     ) -> Result<(Vec<ObjectRef>, Vec<ObjectRef>), GetError> {
         self.default_tenant().wait(objects, num_returns, timeout)
+    }
+
+    /// See [`Tenant::lookup`].
+    pub fn lookup(&self, id: ObjectId) -> Result<ObjectRef, GetError> {
+        self.default_tenant().lookup(id)
+    }
+
+    /// Bytes of values the object store holds in memory now (spilled ones excluded).
+    pub fn store_memory_used(&self) -> usize {
+        self.core.objects.memory_used()
     }
 
     /// Cancels the task behind a ref: a queued task never runs, a running one is
@@ -595,6 +610,14 @@ impl Tenant<'_> {
             .core
             .objects
             .wait(objects, num_returns, timeout)
+    }
+
+    /// Turns an [`ObjectId`] (say, one written down or sent from elsewhere) back
+    /// into a ref of this tenant, while the object is alive.
+    pub fn lookup(&self, id: ObjectId) -> Result<ObjectRef, GetError> {
+        let object = self.runtime.core.objects.lookup(id)?;
+        object.check_owner(&self.state.id)?;
+        Ok(object)
     }
 
     /// See [`Runtime::cancel`].

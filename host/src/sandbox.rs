@@ -10,6 +10,7 @@
 //! re-exported here ([`Value`], [`ValueType`]).
 
 mod cache;
+mod codec;
 mod limits;
 mod types;
 mod wave;
@@ -32,6 +33,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::error::{CallError, LoadError, SetupError, TaskError};
 
+pub use self::codec::{CodecError, decode_value, encode_value};
 use self::limits::TaskLimiter;
 pub use self::limits::{Limit, LimitHit, Limits};
 pub use self::wave::{value_to_json, value_to_wave};

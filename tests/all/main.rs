@@ -20,3 +20,6 @@ mod dataflow;
 
 /// The hostile guest suite, capabilities, seeded randomness and fuel.
 mod hostile;
+
+/// The object store: awaiting refs, ids, foreign and freed refs, spilling.
+mod objects;

@@ -30,7 +30,7 @@ fn put(store: &ObjectStore, value: Value) -> ObjectRef {
 
 #[test]
 fn put_is_ready_at_once() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let object = put(&store, Value::U32(7));
     assert!(object.is_ready());
     assert_eq!(store.get(&object, None).unwrap().value, Value::U32(7));
@@ -38,7 +38,7 @@ fn put_is_ready_at_once() {
 
 #[test]
 fn get_times_out_on_a_pending_object() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let (object, _completer) = store.pending(&tenant(), &account(), None, None);
     let err = store
         .get(&object, Some(Duration::from_millis(20)))
@@ -54,7 +54,7 @@ fn get_times_out_on_a_pending_object() {
 
 #[test]
 fn get_wakes_when_another_thread_resolves() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let (object, completer) = store.pending(&tenant(), &account(), None, None);
     let resolver =
         std::thread::spawn(move || completer.resolve(Ok(output(Value::String("done".into())))));
@@ -67,7 +67,7 @@ fn get_wakes_when_another_thread_resolves() {
 
 #[test]
 fn an_error_stays_with_its_own_ref() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let (failed, completer) = store.pending(&tenant(), &account(), None, None);
     completer.resolve(Err(TaskError::Trap {
         message: "boom".into(),
@@ -84,7 +84,7 @@ fn an_error_stays_with_its_own_ref() {
 
 #[test]
 fn a_dropped_completer_resolves_to_shutdown() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let (object, completer) = store.pending(&tenant(), &account(), None, None);
     drop(completer);
     assert_eq!(
@@ -98,7 +98,7 @@ fn a_dropped_completer_resolves_to_shutdown() {
 
 #[test]
 fn wait_splits_ready_and_pending_in_order() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let a = put(&store, Value::U8(1));
     let (b, _b_completer) = store.pending(&tenant(), &account(), None, None);
     let c = put(&store, Value::U8(3));
@@ -115,7 +115,7 @@ fn wait_splits_ready_and_pending_in_order() {
 
 #[test]
 fn wait_returns_when_enough_resolve_later() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let (a, a_completer) = store.pending(&tenant(), &account(), None, None);
     let (b, _b_completer) = store.pending(&tenant(), &account(), None, None);
     let resolver = std::thread::spawn(move || {
@@ -130,7 +130,7 @@ fn wait_returns_when_enough_resolve_later() {
 
 #[test]
 fn wait_rejects_more_returns_than_refs() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let a = put(&store, Value::U8(1));
     assert_eq!(
         store.wait(&[a], 2, None).unwrap_err(),
@@ -147,7 +147,7 @@ fn ids(refs: &[super::ObjectRef]) -> Vec<u64> {
 
 #[test]
 fn a_value_is_charged_to_its_quota_and_freed_with_its_last_ref() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let account = Arc::new(Account::new(100));
     let a = store.put(&tenant(), &account, Value::String("x".repeat(60)));
     assert_eq!(account.used(), 60);
@@ -175,7 +175,7 @@ fn a_value_is_charged_to_its_quota_and_freed_with_its_last_ref() {
 
 #[test]
 fn another_tenant_is_not_the_owner() {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let object = put(&store, Value::U8(1));
     assert!(object.check_owner(&tenant()).is_ok());
     assert_eq!(

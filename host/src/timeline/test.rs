@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::object_store::{Account, ObjectStore, TenantId};
 
 fn timeline(n_workers: usize, n_tasks: usize) -> Timeline {
-    let store = ObjectStore::new();
+    let store = ObjectStore::default();
     let tenant = TenantId::new("t");
     let account = Arc::new(Account::new(usize::MAX));
     let origin = Instant::now();
