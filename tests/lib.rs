@@ -13,30 +13,42 @@ pub mod guests {
 /// `cargo build` with the test's own profile and target dir, so it is never stale.
 pub fn host_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        // The test executable lives in target/<profile>/deps/.
-        let exe = std::env::current_exe().expect("the test executable has a path");
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("the test executable is in target/<profile>/deps");
-        let target_dir = profile_dir.parent().expect("target/<profile>");
-        let profile = profile_dir.file_name().unwrap().to_str().unwrap();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build
-            .args(["build", "--quiet", "--package", "wask", "--bin", "host"])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile == "release" {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(status.success(), "cargo build of the host binary failed");
-        profile_dir.join(format!("host{}", std::env::consts::EXE_SUFFIX))
-    })
-    .clone()
+    BIN.get_or_init(|| build_target(&["--bin", "host"], "host"))
+        .clone()
+}
+
+/// An example of the `wask` package, built like [`host_bin`].
+pub fn example_bin(name: &str) -> PathBuf {
+    let path = build_target(&["--example", name], &format!("examples/{name}"));
+    assert!(path.exists(), "cargo built no {}", path.display());
+    path
+}
+
+/// Builds one target of the `wask` package into the test's own target dir and
+/// profile, and returns where it is (`relative` to the profile folder).
+fn build_target(which: &[&str], relative: &str) -> PathBuf {
+    // The test executable lives in target/<profile>/deps/.
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test executable is in target/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("target/<profile>");
+    let profile = profile_dir.file_name().unwrap().to_str().unwrap();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--quiet", "--package", "wask"])
+        .args(which)
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile == "release" {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "cargo build {which:?} failed");
+    profile_dir.join(format!("{relative}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// Runs `host` with `args` and, if given, `stdin`.

@@ -23,3 +23,6 @@ mod hostile;
 
 /// The object store: awaiting refs, ids, foreign and freed refs, spilling.
 mod objects;
+
+/// The examples that follow the seed's Ray code.
+mod examples;
