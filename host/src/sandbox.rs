@@ -7,12 +7,14 @@
 //! sandbox boundary, and it is dropped as soon as the call returns or traps.
 //!
 //! Nothing outside this module names a wasmtime type except through the aliases
-//! re-exported here ([`Value`], [`ValueType`]).
+//! re-exported here ([`ValueType`]); values are Wask's own [`Value`].
 
 mod cache;
 mod codec;
+mod fast;
 mod limits;
 mod types;
+mod value;
 mod wave;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +24,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{
-    Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, types::ComponentItem,
+    Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, Val, types::ComponentItem,
 };
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
@@ -36,9 +38,8 @@ use crate::error::{CallError, LoadError, SetupError, TaskError};
 pub use self::codec::{CodecError, decode_value, encode_value};
 use self::limits::TaskLimiter;
 pub use self::limits::{Limit, LimitHit, Limits};
+pub use self::value::{Value, bytes_value, value_bytes, value_size};
 pub use self::wave::{value_to_json, value_to_wave};
-/// A typed component-model value: an argument to a task or its result.
-pub use wasmtime::component::Val as Value;
 /// The WIT type of a [`Value`], as read from a component's exports.
 pub use wasmtime::component::types::Type as ValueType;
 
@@ -50,27 +51,6 @@ pub fn wit_type(ty: &ValueType) -> String {
 /// Whether a parameter of this type takes raw bytes (`list<u8>`).
 pub fn is_bytes_type(ty: &ValueType) -> bool {
     matches!(ty, ValueType::List(l) if matches!(l.ty(), ValueType::U8))
-}
-
-/// Raw bytes as a `list<u8>` value.
-pub fn bytes_value(bytes: &[u8]) -> Value {
-    Value::List(bytes.iter().map(|b| Value::U8(*b)).collect())
-}
-
-/// The bytes in a `list<u8>` value, or in the `ok` of a `result<list<u8>, _>`.
-pub fn value_bytes(value: &Value) -> Option<Vec<u8>> {
-    let items = match value {
-        Value::List(items) => items,
-        Value::Result(Ok(Some(inner))) => return value_bytes(inner),
-        _ => return None,
-    };
-    items
-        .iter()
-        .map(|v| match v {
-            Value::U8(b) => Some(*b),
-            _ => None,
-        })
-        .collect()
 }
 
 /// How often the epoch ticker advances; deadlines are measured in these ticks.
@@ -296,13 +276,16 @@ impl Sandbox {
                 let index = component
                     .get_export_index(None, export_name)
                     .expect("an export listed by the component type has an index");
+                let params: Vec<(String, ValueType)> = func
+                    .params()
+                    .map(|(name, ty)| (name.to_owned(), ty))
+                    .collect();
+                let result = func.results().next();
                 functions.push(TaskFunction {
                     name: export_name.to_owned(),
-                    params: func
-                        .params()
-                        .map(|(name, ty)| (name.to_owned(), ty))
-                        .collect(),
-                    result: func.results().next(),
+                    fast: fast::shape_of(&params, result.as_ref()),
+                    params,
+                    result,
                     index,
                 });
             }
@@ -370,6 +353,8 @@ pub struct TaskFunction {
     params: Vec<(String, ValueType)>,
     result: Option<ValueType>,
     index: ComponentExportIndex,
+    /// Set when the signature moves bytes in a form the bulk path takes.
+    fast: Option<fast::Shape>,
 }
 
 impl std::fmt::Debug for TaskFunction {
@@ -394,6 +379,20 @@ impl TaskFunction {
     /// The WIT signature, as `name: func(a: u32) -> string`.
     pub fn signature(&self) -> String {
         types::signature(&self.name, &self.params, self.result.as_ref())
+    }
+
+    /// Writes a `list<u8>` argument given as a list of `u8` values as bytes, the form
+    /// Wask keeps them in (and the bulk path takes).
+    pub fn normalize_args(&self, args: Vec<Value>) -> Vec<Value> {
+        args.into_iter()
+            .enumerate()
+            .map(|(position, arg)| match (&arg, self.params.get(position)) {
+                (Value::List(_), Some((_, ty))) if is_bytes_type(ty) => {
+                    value_bytes(&arg).map_or(arg, |bytes| Value::Bytes(bytes.into()))
+                }
+                _ => arg,
+            })
+            .collect()
     }
 
     /// Checks one argument against parameter `position` (from 0).
@@ -582,6 +581,7 @@ impl TaskComponent {
     /// Builds a checked call from a function name and argument values.
     pub fn call(&self, name: &str, args: Vec<Value>) -> Result<Call, CallError> {
         let func = self.find(name)?;
+        let args = self.function(func).normalize_args(args);
         self.function(func).check_args(&args)?;
         Ok(Call {
             component: self.clone(),
@@ -684,22 +684,39 @@ impl TaskComponent {
         let f = instance
             .get_func(&mut store, func.index)
             .expect("an export found at load time exists in every instance");
-        let mut results = vec![Value::Bool(false); usize::from(func.result.is_some())];
-        let called = f.call(&mut store, args, &mut results);
+        let called = match func
+            .fast
+            .and_then(|shape| fast::call(shape, &instance, &mut store, func.index, args))
+        {
+            Some(result) => result.map(|value| Some(Ok(value))),
+            None => {
+                let vals: Vec<Val> = args.iter().map(value::to_val).collect();
+                let mut results = vec![Val::Bool(false); usize::from(func.result.is_some())];
+                f.call(&mut store, &vals, &mut results).map(|()| {
+                    results.pop().map(|val| {
+                        let ty = func.result.as_ref().expect("a result has a type");
+                        value::from_val(val, ty)
+                    })
+                })
+            }
+        };
         phases.returned = Some(Instant::now());
         let captured = |pipe: &MemoryOutputPipe| pipe.contents().to_vec();
-        if let Err(e) = called {
-            let state = store.data_mut();
-            let stderr_text = String::from_utf8_lossy(&stderr.contents()).into_owned();
-            return Err(classify_trap(
-                &e,
-                state,
-                limits,
-                inner.max_wasm_stack,
-                (&stdout, &stderr),
-                stderr_text,
-            ));
-        }
+        let result = match called {
+            Ok(result) => result,
+            Err(e) => {
+                let state = store.data_mut();
+                let stderr_text = String::from_utf8_lossy(&stderr.contents()).into_owned();
+                return Err(classify_trap(
+                    &e,
+                    state,
+                    limits,
+                    inner.max_wasm_stack,
+                    (&stdout, &stderr),
+                    stderr_text,
+                ));
+            }
+        };
         // The capture refuses writes past its limit, so a full capture means the task
         // wrote (or tried to write) more than it may.
         for (pipe, limit, max) in [
@@ -713,7 +730,17 @@ impl TaskComponent {
                 }));
             }
         }
-        let value = results.pop().unwrap_or(Value::Tuple(Vec::new()));
+        let value = match result {
+            None => Value::Tuple(Vec::new()),
+            Some(Ok(value)) => value,
+            Some(Err(problem)) => {
+                return Err(TaskError::Trap {
+                    message: format!("the task returned {problem}"),
+                    panic: None,
+                    stderr: String::new(),
+                });
+            }
+        };
         let size = value_size(&value);
         if size > limits.max_result_bytes {
             return Err(TaskError::LimitExceeded(LimitHit {
@@ -831,32 +858,6 @@ fn classify_trap(
         message: trap_message(e),
         panic: panic_message(&stderr_text),
         stderr: stderr_text,
-    }
-}
-
-/// Bytes a value takes, counted as its payload: one per `u8`, a string's length, the
-/// sum over lists and records. Results are checked against [`Limits::max_result_bytes`].
-pub fn value_size(value: &Value) -> usize {
-    match value {
-        Value::Bool(_) | Value::S8(_) | Value::U8(_) => 1,
-        Value::S16(_) | Value::U16(_) => 2,
-        Value::S32(_) | Value::U32(_) | Value::Float32(_) | Value::Char(_) => 4,
-        Value::S64(_) | Value::U64(_) | Value::Float64(_) => 8,
-        Value::String(s) | Value::Enum(s) => s.len(),
-        Value::List(items) | Value::Tuple(items) | Value::FixedLengthList(items) => {
-            items.iter().map(value_size).sum()
-        }
-        Value::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| value_size(k) + value_size(v))
-            .sum(),
-        Value::Record(fields) => fields.iter().map(|(_, v)| value_size(v)).sum(),
-        Value::Variant(_, payload) | Value::Option(payload) => {
-            1 + payload.as_deref().map_or(0, value_size)
-        }
-        Value::Result(Ok(payload) | Err(payload)) => 1 + payload.as_deref().map_or(0, value_size),
-        Value::Flags(names) => names.len(),
-        Value::Resource(_) | Value::Future(_) | Value::Stream(_) | Value::ErrorContext(_) => 8,
     }
 }
 

@@ -159,3 +159,27 @@ fn a_failed_value_is_not_spilled_and_options_still_apply() {
     );
     assert!(small_value.is_spilled(), "a cap of 0 spills every value");
 }
+
+#[test]
+fn ten_megabytes_of_bytes_go_in_and_out_of_a_task_intact() {
+    let rt = runtime(small());
+    let noop = rt.load(Path::new(guests::NOOP)).unwrap();
+    let data: Vec<u8> = (0..10 << 20).map(|i: u32| (i % 251) as u8).collect();
+    let object = rt.submit(
+        noop.call("echo", vec![wask::sandbox::bytes_value(&data)])
+            .unwrap(),
+    );
+    let value = rt.get(&object, None).unwrap();
+    assert!(
+        matches!(value, Value::Bytes(_)),
+        "a list<u8> comes back as bytes"
+    );
+    assert_eq!(wask::sandbox::value_bytes(&value).unwrap(), data);
+    // A list of u8 values given by hand is taken as the same bytes.
+    let by_hand = Value::List(data[..1000].iter().map(|b| Value::U8(*b)).collect());
+    let object = rt.submit(noop.call("echo", vec![by_hand]).unwrap());
+    assert_eq!(
+        rt.get(&object, None).unwrap(),
+        wask::sandbox::bytes_value(&data[..1000])
+    );
+}

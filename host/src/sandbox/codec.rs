@@ -2,17 +2,15 @@
 //! and, later, for sending them between machines.
 //!
 //! Each value is a tag byte and its payload; lengths and integers are little-endian
-//! fixed width. Decoding needs no type: the tags say what each value is. A `list<u8>`
-//! is written as one length and its raw bytes, so bulk data costs a copy, not a tag per
-//! byte. Resources, futures and streams belong to one store and cannot be encoded.
+//! fixed width. Decoding needs no type: the tags say what each value is. Bytes (a
+//! `list<u8>`) are written as one length and the raw bytes, so bulk data costs a copy,
+//! not a tag per byte.
 
-use wasmtime::component::Val;
+use super::value::Value as Val;
 
 /// Why bytes are not an encoded value, or a value cannot be encoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
-    #[error("cannot encode {0}: it belongs to the store that made it")]
-    Unencodable(&'static str),
     #[error("encoded value is cut short at byte {0}")]
     Truncated(usize),
     #[error("unknown value tag {tag} at byte {at}")]
@@ -134,13 +132,10 @@ fn encode(value: &Val, out: &mut Vec<u8>) -> Result<(), CodecError> {
             out.push(tag::STRING);
             put_str(out, s);
         }
-        Val::List(items) if !items.is_empty() && items.iter().all(|v| matches!(v, Val::U8(_))) => {
+        Val::Bytes(bytes) => {
             out.push(tag::BYTES);
-            put_len(out, items.len());
-            out.extend(items.iter().map(|v| match v {
-                Val::U8(b) => *b,
-                _ => unreachable!("checked above"),
-            }));
+            put_len(out, bytes.len());
+            out.extend_from_slice(bytes);
         }
         Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
             out.push(match value {
@@ -197,10 +192,6 @@ fn encode(value: &Val, out: &mut Vec<u8>) -> Result<(), CodecError> {
                 put_str(out, name);
             }
         }
-        Val::Resource(_) => return Err(CodecError::Unencodable("a resource")),
-        Val::Future(_) => return Err(CodecError::Unencodable("a future")),
-        Val::Stream(_) => return Err(CodecError::Unencodable("a stream")),
-        Val::ErrorContext(_) => return Err(CodecError::Unencodable("an error-context")),
     }
     Ok(())
 }
@@ -288,7 +279,7 @@ impl Reader<'_> {
             tag::STRING => Val::String(self.string()?),
             tag::BYTES => {
                 let n = self.len()?;
-                Val::List(self.take(n)?.iter().map(|b| Val::U8(*b)).collect())
+                Val::Bytes(self.take(n)?.into())
             }
             tag::LIST => Val::List(self.values()?),
             tag::TUPLE => Val::Tuple(self.values()?),
@@ -346,7 +337,7 @@ mod test {
             Val::Char('π'),
             Val::String("héllo".into()),
             Val::List(vec![]),
-            Val::List((0..=255).map(Val::U8).collect()),
+            Val::Bytes((0..=255).collect::<Vec<u8>>().into()),
             Val::List(vec![Val::U32(1), Val::U32(2)]),
             Val::Tuple(vec![Val::Bool(false), Val::String("x".into())]),
             Val::FixedLengthList(vec![Val::U16(7); 3]),
@@ -369,7 +360,7 @@ mod test {
 
     #[test]
     fn bytes_are_stored_raw() {
-        let value = Val::List(vec![Val::U8(7); 1000]);
+        let value = Val::Bytes(vec![7; 1000].into());
         assert_eq!(encode_value(&value).unwrap().len(), 1 + 8 + 1000);
     }
 

@@ -4,6 +4,7 @@ use wasmtime::component::Val;
 use wasmtime::component::types::Type;
 use wasmtime::component::wasm_wave::untyped::UntypedFuncCall;
 
+use super::value::{Value, from_val, to_val};
 use super::{Call, TaskComponent, types};
 use crate::error::CallError;
 
@@ -67,11 +68,13 @@ pub(super) fn parse_call(component: &TaskComponent, text: &str) -> Result<Call, 
     let mut args = Vec::with_capacity(n_params);
     for (position, (param, ty)) in func.params.iter().enumerate() {
         let Some(node) = nodes.get(position) else {
-            args.push(Val::Option(None));
+            args.push(Value::Option(None));
             continue;
         };
         let value = node
             .to_wasm_value::<Val>(ty, source)
+            .map_err(|e| e.to_string())
+            .and_then(|val| from_val(val, ty))
             .map_err(|e| CallError::WrongType {
                 func: func.name.clone(),
                 position: position + 1,
@@ -89,13 +92,14 @@ pub(super) fn parse_call(component: &TaskComponent, text: &str) -> Result<Call, 
 }
 
 /// A value in WAVE, as `wasmtime run --invoke` prints it.
-pub fn value_to_wave(val: &Val) -> String {
-    wasmtime::component::wasm_wave::to_string(val).unwrap_or_else(|e| format!("<{e}>"))
+pub fn value_to_wave(value: &Value) -> String {
+    wasmtime::component::wasm_wave::to_string(&to_val(value)).unwrap_or_else(|e| format!("<{e}>"))
 }
 
 /// A value as JSON: records become objects, lists and tuples arrays, `option` null or
 /// the value, `result` `{"ok": ..}` or `{"err": ..}`, variants `{"case": payload}`.
-pub fn value_to_json(val: &Val) -> serde_json::Value {
+pub fn value_to_json(val: &Value) -> serde_json::Value {
+    use Value as Val;
     use serde_json::{Value as J, json};
     let opt = |v: &Option<Box<Val>>| v.as_deref().map_or(J::Null, value_to_json);
     match val {
@@ -112,6 +116,7 @@ pub fn value_to_json(val: &Val) -> serde_json::Value {
         Val::Float64(n) => json!(n),
         Val::Char(c) => J::String(c.to_string()),
         Val::String(s) => J::String(s.clone()),
+        Val::Bytes(bytes) => J::Array(bytes.iter().map(|b| json!(b)).collect()),
         Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
             J::Array(items.iter().map(value_to_json).collect())
         }
@@ -133,8 +138,5 @@ pub fn value_to_json(val: &Val) -> serde_json::Value {
         Val::Result(Ok(v)) => json!({ "ok": opt(v) }),
         Val::Result(Err(v)) => json!({ "err": opt(v) }),
         Val::Flags(names) => J::Array(names.iter().map(|n| J::String(n.clone())).collect()),
-        Val::Resource(_) | Val::Future(_) | Val::Stream(_) | Val::ErrorContext(_) => {
-            J::String(value_to_wave(val))
-        }
     }
 }
