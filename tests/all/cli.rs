@@ -362,3 +362,25 @@ fn limits_and_captured_output_from_the_command_line() {
     );
     assert_eq!(stdout(&out), "0\n");
 }
+
+#[test]
+fn retries_are_counted_in_the_error_line() {
+    let out = check(
+        &[
+            "run",
+            guests::DATAFLOW,
+            "--invoke",
+            "check(1, true)",
+            "--retries",
+            "2",
+        ],
+        None,
+        1,
+        "failed: 1",
+    );
+    assert!(
+        stdout(&out).trim_end().ends_with("(after 3 attempts)"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -50,6 +50,9 @@ pub struct RunCommand {
     /// Print each task's captured stdout and stderr to stderr, after its result
     #[arg(long)]
     show_output: bool,
+    /// Run a task that traps again, up to N more times
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    retries: u32,
     /// Write a Chrome trace of the run (open it in Perfetto): one track per worker
     #[arg(long, value_name = "FILE")]
     timeline: Option<PathBuf>,
@@ -115,7 +118,10 @@ impl RunCommand {
                 Err(e) => {
                     n_failed += 1;
                     // One line per invocation, whatever the message holds.
-                    let message = e.to_string().replace('\n', " ");
+                    let mut message = e.to_string().replace('\n', " ");
+                    if object.attempts() > 1 {
+                        message += &format!(" (after {} attempts)", object.attempts());
+                    }
                     if self.json {
                         serde_json::json!({ "error": message }).to_string()
                     } else {
