@@ -96,7 +96,13 @@ impl RunCommand {
             for p in &planned {
                 refs.push((
                     p,
-                    runtime.submit_with(p.call.clone(), TaskOptions::default())?,
+                    runtime.submit_with(
+                        p.call.clone(),
+                        TaskOptions {
+                            max_retries: self.retries,
+                            ..TaskOptions::default()
+                        },
+                    )?,
                 ));
             }
         }
