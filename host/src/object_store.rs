@@ -337,6 +337,9 @@ struct Slot {
     /// Run once when the outcome is stored (dependent tasks, async wakers).
     waiters: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
     resolved: Condvar,
+    /// Threads waiting on `resolved`, counted under the slot lock: a resolution wakes
+    /// them only if there are any (a wake-up is a system call).
+    sleepers: AtomicUsize,
     attempts: AtomicU32,
     cancel: Arc<AtomicBool>,
     tenant: TenantId,
@@ -376,9 +379,16 @@ impl Slot {
         for waiter in waiters {
             waiter();
         }
-        self.resolved.notify_all();
-        *self.shared.generation.lock().expect("notifier lock") += 1;
-        self.shared.changed.notify_all();
+        if self.sleepers.load(Ordering::Acquire) > 0 {
+            self.resolved.notify_all();
+        }
+        let mut generation = self.shared.generation.lock().expect("notifier lock");
+        generation.0 += 1;
+        let wake = generation.1 > 0;
+        drop(generation);
+        if wake {
+            self.shared.changed.notify_all();
+        }
     }
 
     fn keep(&self, output: Arc<TaskOutput>) -> Held {
@@ -512,8 +522,8 @@ impl Default for StoreConfig {
 /// What every slot of a store shares.
 struct Shared {
     store_id: u64,
-    /// Bumped whenever any object resolves; wakes `wait`.
-    generation: Mutex<u64>,
+    /// Bumped whenever any object resolves, and how many `wait` calls are waiting.
+    generation: Mutex<(u64, usize)>,
     changed: Condvar,
     memory: Account,
     spill_dir: PathBuf,
@@ -565,7 +575,7 @@ impl ObjectStore {
             next_index: AtomicU64::new(0),
             shared: Arc::new(Shared {
                 store_id,
-                generation: Mutex::new(0),
+                generation: Mutex::new((0, 0)),
                 changed: Condvar::new(),
                 memory: Account::new(config.memory_cap_bytes),
                 spill_dir: config.spill_dir.join(format!("wask-spill-{store_id:016x}")),
@@ -599,6 +609,7 @@ impl ObjectStore {
             handles: AtomicUsize::new(1),
             waiters: Mutex::default(),
             resolved: Condvar::new(),
+            sleepers: AtomicUsize::new(0),
             attempts: AtomicU32::new(0),
             cancel: Arc::default(),
             tenant: tenant.clone(),
@@ -682,8 +693,8 @@ impl ObjectStore {
                     error,
                 });
             }
-            held = match deadline {
-                None => slot.resolved.wait(held).expect("slot lock"),
+            let left = match deadline {
+                None => None,
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -692,12 +703,16 @@ impl ObjectStore {
                             timeout: timeout.expect("a deadline comes from a timeout"),
                         });
                     }
-                    slot.resolved
-                        .wait_timeout(held, deadline - now)
-                        .expect("slot lock")
-                        .0
+                    Some(deadline - now)
                 }
             };
+            // Counted while the lock is held, so a resolution after this sees it.
+            slot.sleepers.fetch_add(1, Ordering::AcqRel);
+            held = match left {
+                None => slot.resolved.wait(held).expect("slot lock"),
+                Some(left) => slot.resolved.wait_timeout(held, left).expect("slot lock").0,
+            };
+            slot.sleepers.fetch_sub(1, Ordering::AcqRel);
         }
     }
 
@@ -730,6 +745,7 @@ impl ObjectStore {
             if n_ready >= num_returns || timed_out {
                 break;
             }
+            generation.1 += 1;
             generation = match deadline {
                 None => shared.changed.wait(generation).expect("notifier lock"),
                 Some(d) => {
@@ -741,6 +757,7 @@ impl ObjectStore {
                         .0
                 }
             };
+            generation.1 -= 1;
         }
         drop(generation);
         let mut ready = Vec::new();

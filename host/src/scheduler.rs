@@ -57,6 +57,8 @@ struct State {
     n_threads: usize,
     /// Workers blocked inside a job (see [`Spawner::block_in_place`]).
     n_blocked: usize,
+    /// Workers waiting for a job; only then is a wake-up worth a system call.
+    n_idle: usize,
     next_worker_idx: WorkerIdx,
 }
 
@@ -201,9 +203,9 @@ impl Spawner {
             return;
         }
         state.queues.entry(key).or_default().jobs.push_back(job);
-        let offered = state.offer_turn(key);
+        let wake = state.offer_turn(key) && state.n_idle > 0;
         drop(state);
-        if offered {
+        if wake {
             self.0.work_ready.notify_one();
         }
     }
@@ -224,14 +226,16 @@ fn worker_loop(shared: &Shared, worker_idx: WorkerIdx) {
                 if let Some(next) = state.next_job() {
                     break next;
                 }
+                state.n_idle += 1;
                 state = shared.work_ready.wait(state).expect("scheduler lock");
+                state.n_idle -= 1;
             }
         };
         // A job reports its own failures; this only keeps the worker alive.
         let _ = catch_unwind(AssertUnwindSafe(|| job(worker_idx)));
         let mut state = shared.state.lock().expect("scheduler lock");
         state.queues.get_mut(&key).expect("queue exists").running -= 1;
-        if state.offer_turn(key) {
+        if state.offer_turn(key) && state.n_idle > 0 {
             shared.work_ready.notify_one();
         }
     }
