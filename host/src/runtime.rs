@@ -700,13 +700,15 @@ fn enqueue(
             limits,
             capabilities: tenant.capabilities.clone(),
             cancel: Some(completers[0].cancel_flag()),
-            host: Some(Arc::new(NestedTasks {
-                core: core.clone(),
-                tenant: tenant.clone(),
-                component: component.clone(),
-                limits,
-                handles: Mutex::default(),
-            })),
+            host: component.imports_task_host().then(|| {
+                Arc::new(NestedTasks {
+                    core: core.clone(),
+                    tenant: tenant.clone(),
+                    component: component.clone(),
+                    limits,
+                    handles: Mutex::default(),
+                }) as Arc<dyn TaskHost>
+            }),
         },
         max_retries: options.max_retries,
         completers,

@@ -556,6 +556,14 @@ impl TaskComponent {
         &self.inner.imports
     }
 
+    /// Whether the component imports `wask:runtime/tasks`, to submit nested tasks.
+    pub fn imports_task_host(&self) -> bool {
+        self.inner
+            .imports
+            .iter()
+            .any(|i| i.starts_with("wask:runtime/"))
+    }
+
     pub fn function(&self, idx: FuncIdx) -> &TaskFunction {
         &self.inner.functions[idx]
     }
