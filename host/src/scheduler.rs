@@ -203,7 +203,10 @@ impl Spawner {
             return;
         }
         state.queues.entry(key).or_default().jobs.push_back(job);
-        let wake = state.offer_turn(key) && state.n_idle > 0;
+        state.offer_turn(key);
+        // Wake a sleeper whenever there is a turn to take: the queue may have had its
+        // turn already, with the worker that took the last job still busy.
+        let wake = !state.turns.is_empty() && state.n_idle > 0;
         drop(state);
         if wake {
             self.0.work_ready.notify_one();
@@ -224,6 +227,10 @@ fn worker_loop(shared: &Shared, worker_idx: WorkerIdx) {
                     return;
                 }
                 if let Some(next) = state.next_job() {
+                    // More turns waiting: pass the wake-up on to another sleeper.
+                    if !state.turns.is_empty() && state.n_idle > 0 {
+                        shared.work_ready.notify_one();
+                    }
                     break next;
                 }
                 state.n_idle += 1;

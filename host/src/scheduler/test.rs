@@ -31,7 +31,9 @@ fn every_job_runs_exactly_once() {
 #[test]
 fn jobs_run_on_distinct_workers_at_once() {
     // Two jobs that each wait for the other can finish only if two workers run them.
+    // The workers are asleep before the jobs come, so each must be woken.
     let scheduler = Scheduler::new(2);
+    std::thread::sleep(std::time::Duration::from_millis(50));
     let barrier = Arc::new(Barrier::new(2));
     let (tx, rx) = mpsc::channel();
     for _ in 0..2 {
@@ -185,4 +187,25 @@ fn a_blocked_worker_gives_its_place_to_another_thread() {
     outer_rx
         .recv_timeout(std::time::Duration::from_secs(30))
         .expect("the blocked job finished");
+}
+
+#[test]
+fn a_burst_of_jobs_wakes_every_sleeping_worker() {
+    // Both workers are asleep; 200 jobs arrive faster than one worker runs them. The
+    // queue keeps its turn all along, so each wake-up must be passed on.
+    let scheduler = Scheduler::new(2);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..200 {
+        let tx = tx.clone();
+        scheduler.spawn(
+            0,
+            Box::new(move |worker_idx| {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                tx.send(worker_idx).unwrap();
+            }),
+        );
+    }
+    let workers: std::collections::HashSet<_> = (0..200).map(|_| rx.recv().unwrap()).collect();
+    assert_eq!(workers.len(), 2, "only workers {workers:?} ran jobs");
 }
