@@ -63,6 +63,9 @@ pub struct RunCommand {
     runtime: RuntimeArgs,
 }
 
+/// Tasks submitted ahead of the one being printed, per worker.
+const IN_FLIGHT_PER_WORKER: usize = 64;
+
 /// One invocation to make.
 struct Planned {
     call: Call,
@@ -91,30 +94,30 @@ impl RunCommand {
             runtime.start_timeline();
         }
         let started = Instant::now();
-        let mut refs = Vec::with_capacity(planned.len() * self.repeat);
-        for _ in 0..self.repeat {
-            for p in &planned {
-                refs.push((
-                    p,
-                    runtime.submit_with(
-                        p.call.clone(),
-                        TaskOptions {
-                            max_retries: self.retries,
-                            ..TaskOptions::default()
-                        },
-                    )?,
-                ));
-            }
-        }
+        let options = TaskOptions {
+            max_retries: self.retries,
+            ..TaskOptions::default()
+        };
+        let n_tasks = planned.len() * self.repeat;
+        // Submit ahead of printing by a bounded window, so memory stays flat however
+        // many tasks a batch holds, while every worker stays busy.
+        let window = IN_FLIGHT_PER_WORKER * runtime.n_workers();
+        let mut order = (0..self.repeat).flat_map(|_| planned.iter());
+        let mut in_flight = std::collections::VecDeque::with_capacity(window);
         let progress = indicatif::ProgressBar::with_draw_target(
-            Some(refs.len() as u64),
+            Some(n_tasks as u64),
             indicatif::ProgressDrawTarget::stderr(),
         );
         let mut stdout = std::io::stdout().lock();
         let mut n_failed = 0;
         let multi_template = texts.len() > 1;
-        for (idx, (p, object)) in refs.iter().enumerate() {
-            let line = match runtime.get_output(object, None) {
+        for idx in 0..n_tasks {
+            while in_flight.len() < window {
+                let Some(p) = order.next() else { break };
+                in_flight.push_back((p, runtime.submit_with(p.call.clone(), options.clone())?));
+            }
+            let (p, object) = in_flight.pop_front().expect("a task is in flight");
+            let line = match runtime.get_output(&object, None) {
                 Ok(output) => {
                     if self.show_output {
                         progress.suspend(|| show_output(idx, &output.stdout, &output.stderr));
@@ -144,7 +147,6 @@ impl RunCommand {
         if tracing {
             self.write_timelines(&runtime, &component)?;
         }
-        let n_tasks = refs.len();
         eprintln!(
             "tasks: {n_tasks}, ok: {}, failed: {n_failed}, wall: {:.3} s, {:.1} tasks/s",
             n_tasks - n_failed,
