@@ -88,6 +88,9 @@ pub struct TaskOptions {
     /// Runs again after a trap (or host panic), up to this many more times. Limits,
     /// cancellation and upstream failures are not retried. See [`ObjectRef::attempts`].
     pub max_retries: u32,
+    /// Among the tenant's queued tasks, higher priority runs first (default 0).
+    /// Tenants still take turns: a priority never lets one tenant pass another.
+    pub priority: i32,
 }
 
 /// An argument of a submission: a value, or a ref whose value it will be.
@@ -726,7 +729,14 @@ fn enqueue(
         .collect();
     let spawner = core.spawner.clone();
     let queue = tenant.queue;
-    let launch = move || spawner.spawn(queue, Box::new(move |worker_idx| job.run(worker_idx)));
+    let priority = options.priority;
+    let launch = move || {
+        spawner.spawn(
+            queue,
+            priority,
+            Box::new(move |worker_idx| job.run(worker_idx)),
+        )
+    };
     if waiting.is_empty() {
         launch();
     } else {

@@ -7,7 +7,8 @@
 //! **Invariant:** each job runs exactly once, or is dropped unrun if the scheduler shuts
 //! down first. A job that panics does not take its worker down.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -18,8 +19,38 @@ pub type WorkerIdx = usize;
 /// A unit of work; it is told which worker runs it.
 pub type Job = Box<dyn FnOnce(WorkerIdx) + Send + 'static>;
 
-/// Names a queue. Jobs of one queue run in FIFO order; queues take turns.
+/// Names a queue. Jobs of one queue run by priority, then first in, first out;
+/// queues take turns.
 pub type QueueKey = u64;
+
+/// A job waiting in its queue: higher priority first, then the earlier one.
+struct Queued {
+    priority: i32,
+    seq: u64,
+    job: Job,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Queued {}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.priority
+            .cmp(&other.priority)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
 
 /// Runs jobs on a fixed pool of threads, fairly across queues: workers take one job
 /// from each queue with work in turn (round robin), so a queue with 10,000 jobs
@@ -63,7 +94,9 @@ struct State {
 }
 
 struct Queue {
-    jobs: VecDeque<Job>,
+    jobs: BinaryHeap<Queued>,
+    /// Counts jobs in, so equal priorities run first in, first out.
+    next_seq: u64,
     running: usize,
     max_running: usize,
     has_turn: bool,
@@ -72,7 +105,8 @@ struct Queue {
 impl Default for Queue {
     fn default() -> Self {
         Queue {
-            jobs: VecDeque::new(),
+            jobs: BinaryHeap::new(),
+            next_seq: 0,
             running: 0,
             max_running: usize::MAX,
             has_turn: false,
@@ -101,7 +135,8 @@ impl State {
         queue.has_turn = false;
         let job = queue
             .jobs
-            .pop_front()
+            .pop()
+            .map(|queued| queued.job)
             .expect("a queue with a turn has a job");
         queue.running += 1;
         self.offer_turn(key);
@@ -154,7 +189,7 @@ impl Scheduler {
     /// Queues a job on queue `key`; it runs when a worker is free and it is the
     /// queue's turn.
     pub fn spawn(&self, key: QueueKey, job: Job) {
-        self.spawner().spawn(key, job);
+        self.spawner().spawn(key, 0, job);
     }
 }
 
@@ -196,13 +231,17 @@ impl Spawner {
         result
     }
 
-    /// See [`Scheduler::spawn`].
-    pub fn spawn(&self, key: QueueKey, job: Job) {
+    /// Queues a job on queue `key` with a priority: within its queue, a job of
+    /// higher priority runs before one of lower priority (see [`Scheduler::spawn`]).
+    pub fn spawn(&self, key: QueueKey, priority: i32, job: Job) {
         let mut state = self.0.state.lock().expect("scheduler lock");
         if state.shutting_down {
             return;
         }
-        state.queues.entry(key).or_default().jobs.push_back(job);
+        let queue = state.queues.entry(key).or_default();
+        let seq = queue.next_seq;
+        queue.next_seq += 1;
+        queue.jobs.push(Queued { priority, seq, job });
         state.offer_turn(key);
         // Wake a sleeper whenever there is a turn to take: the queue may have had its
         // turn already, with the worker that took the last job still busy.
@@ -251,7 +290,7 @@ fn worker_loop(shared: &Shared, worker_idx: WorkerIdx) {
 impl Drop for Scheduler {
     /// Stops the workers after their current jobs; queued jobs are dropped unrun.
     fn drop(&mut self) {
-        let unrun: Vec<VecDeque<Job>> = {
+        let unrun: Vec<BinaryHeap<Queued>> = {
             let mut state = self.shared.state.lock().expect("scheduler lock");
             state.shutting_down = true;
             state.turns.clear();

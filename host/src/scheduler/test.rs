@@ -179,7 +179,7 @@ fn a_blocked_worker_gives_its_place_to_another_thread() {
     scheduler.spawn(
         0,
         Box::new(move |_| {
-            inner_spawner.spawn(0, Box::new(move |_| inner_tx.send(()).unwrap()));
+            inner_spawner.spawn(0, 0, Box::new(move |_| inner_tx.send(()).unwrap()));
             inner_spawner.block_in_place(|| inner_rx.recv().unwrap());
             outer_tx.send(()).unwrap();
         }),
@@ -208,4 +208,35 @@ fn a_burst_of_jobs_wakes_every_sleeping_worker() {
     }
     let workers: std::collections::HashSet<_> = (0..200).map(|_| rx.recv().unwrap()).collect();
     assert_eq!(workers.len(), 2, "only workers {workers:?} ran jobs");
+}
+
+#[test]
+fn within_a_queue_higher_priority_runs_first() {
+    let scheduler = Scheduler::new(1);
+    let spawner = scheduler.spawner();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    spawner.spawn(
+        0,
+        0,
+        Box::new(move |_| {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        }),
+    );
+    started_rx.recv().unwrap();
+    let (order_tx, order_rx) = mpsc::channel();
+    for (name, priority) in [
+        ("low a", -1),
+        ("mid a", 0),
+        ("high", 5),
+        ("mid b", 0),
+        ("low b", -1),
+    ] {
+        let order_tx = order_tx.clone();
+        spawner.spawn(0, priority, Box::new(move |_| order_tx.send(name).unwrap()));
+    }
+    release_tx.send(()).unwrap();
+    let order: Vec<_> = (0..5).map(|_| order_rx.recv().unwrap()).collect();
+    assert_eq!(order, ["high", "mid a", "mid b", "low a", "low b"]);
 }
