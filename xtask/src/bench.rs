@@ -1,6 +1,275 @@
-//! `cargo xtask bench`: the benchmark suite that writes docs/BENCHMARKS.md.
+//! `cargo xtask bench`: the benchmark suite that writes docs/BENCHMARKS.md and
+//! docs/benchmarks.json.
+//!
+//! It builds what it measures, then measures Wask and its anchors in one run on this
+//! machine: the library figures (no-op round trip and throughput, instantiation, seed
+//! kernels in wasm against native, a 10 MiB `list<u8>` on the typed and generic paths)
+//! from the `suite` bench target in host/benches, the seed demo of `host demo`, cold
+//! starts and peak RSS of `host run`, the criterion hot-path benchmarks, and Ray 2.60
+//! running the seed chapter on the same inputs (bench/ray). Every figure in the two
+//! files comes from this run; nothing is typed in by hand.
+//!
+//! Why the library figures come from a bench target rather than from xtask itself:
+//! xtask is built in the dev profile, where wasmtime and the native kernels would run
+//! unoptimised. A bench target is built with the bench (release) profile, so wasm and
+//! native run with the same optimisation the host ships with.
+
+mod machine;
+mod measure;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde_json::json;
+
+use crate::{cargo, guest, repo};
+
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-ray]
+
+  --quick    smaller sizes and fewer repeats: a few minutes in all
+  --no-ray   skip the Ray side (BENCHMARKS.md then says Ray was not measured)";
+
+/// What one run of the suite measures, and how much of it.
+#[derive(Debug)]
+pub struct Options {
+    pub quick: bool,
+    pub ray: bool,
+    pub cores: usize,
+    /// Seed case 1: the length of each Fibonacci sequence.
+    pub fib_size: u32,
+    /// Seed case 2: tasks, and samples per task.
+    pub pi_tasks: u64,
+    pub pi_samples: u64,
+    /// Runs of the demo (and of Ray's cases), whose medians are reported.
+    pub case_repeats: usize,
+    /// Runs of `host run` for each cold-start figure.
+    pub cold_runs: usize,
+    /// Runs of the 100,000-task `host run` for peak RSS.
+    pub rss_runs: usize,
+    /// Criterion's warm-up and measurement time per benchmark, in seconds.
+    pub criterion_warm_up_s: u32,
+    pub criterion_measure_s: u32,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> anyhow::Result<Self> {
+        let mut quick = false;
+        let mut ray = true;
+        for arg in args {
+            match arg.as_str() {
+                "--quick" => quick = true,
+                "--no-ray" => ray = false,
+                "-h" | "--help" => bail!("{USAGE}"),
+                other => bail!("unknown argument `{other}`\n{USAGE}"),
+            }
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(if quick {
+            Options {
+                quick,
+                ray,
+                cores,
+                fib_size: 20_000,
+                pi_tasks: 4,
+                pi_samples: 200_000,
+                case_repeats: 1,
+                cold_runs: 10,
+                rss_runs: 1,
+                criterion_warm_up_s: 1,
+                criterion_measure_s: 2,
+            }
+        } else {
+            Options {
+                quick,
+                ray,
+                cores,
+                fib_size: 100_000,
+                pi_tasks: 8,
+                pi_samples: 1_000_000,
+                case_repeats: 3,
+                cold_runs: 30,
+                rss_runs: 3,
+                criterion_warm_up_s: 3,
+                criterion_measure_s: 10,
+            }
+        })
+    }
+}
+
+/// The shared state of one run: where things are, and every command run so far.
+#[derive(Debug)]
+pub struct Bench {
+    pub options: Options,
+    /// target/bench: images, caches, intermediate JSON.
+    pub work_dir: PathBuf,
+    pub host: PathBuf,
+    pub guests: Vec<(String, PathBuf)>,
+    pub images: PathBuf,
+    /// The commands that produced the figures, as a person would type them.
+    pub commands: Vec<String>,
+}
+
+impl Bench {
+    pub fn guest(&self, name: &str) -> anyhow::Result<PathBuf> {
+        guest(&self.guests, name)
+    }
+
+    /// Notes a command in the report's list (once) and returns it as text.
+    pub fn note(&mut self, cmd: &Command) -> String {
+        let text = shell_text(cmd);
+        if !self.commands.contains(&text) {
+            self.commands.push(text.clone());
+        }
+        text
+    }
+
+    /// Runs a command in the repository root, noting it, failing if it fails.
+    pub fn run(&mut self, cmd: &mut Command) -> anyhow::Result<()> {
+        self.note(cmd);
+        crate::run(cmd)
+    }
+}
 
 /// Runs the benchmarks; `args` are the flags after `bench`.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("cargo xtask bench is not written yet (args: {args:?})")
+    let options = Options::parse(args)?;
+    let started = Instant::now();
+    let machine = machine::Machine::read();
+    let root = repo();
+    let work_dir = root.join("target/bench");
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("cannot create {}", work_dir.display()))?;
+
+    // Build everything first, so no build runs while something is timed.
+    eprintln!("xtask bench: building the guests, the host and the bench targets");
+    let guests = crate::guests()?;
+    let images = work_dir.join("images");
+    crate::sample_images(&images)?;
+    let mut bench = Bench {
+        options,
+        work_dir,
+        host: root.join("target/release/host"),
+        guests,
+        images,
+        commands: vec![format!(
+            "cargo xtask bench{}",
+            if args.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", args.join(" "))
+            }
+        )],
+    };
+    // crate::guests ran these two.
+    bench.note(Command::new("bash").arg("scripts/guest-toolchain.sh"));
+    bench.note(Command::new("bash").arg("scripts/build-guests.sh"));
+    bench.run(cargo().args(["build", "--release", "--package", "wask", "--bin", "host"]))?;
+    bench.run(cargo().args(["bench", "--package", "wask", "--no-run"]))?;
+    let ray_python = if bench.options.ray {
+        measure::ray_setup(&mut bench)
+    } else {
+        Err("--no-ray was given".to_owned())
+    };
+
+    eprintln!("xtask bench: measuring Wask");
+    let library = measure::suite(&mut bench)?;
+    let seed_cases = measure::demo(&mut bench)?;
+    let cold_start = measure::cold_start(&mut bench)?;
+    let rss = measure::peak_rss(&mut bench)?;
+    let hot_path = measure::hot_path(&mut bench)?;
+    let ray = match ray_python {
+        Ok(python) => {
+            eprintln!("xtask bench: measuring Ray");
+            measure::ray(&mut bench, &python)
+        }
+        Err(reason) => json!({ "measured": false, "reason": reason }),
+    };
+
+    let mut doc = json!({
+        "schema": 1,
+        "generated_by": bench.commands[0],
+        "mode": if bench.options.quick { "quick" } else { "full" },
+        "date_utc": machine::utc_now(),
+        "machine": machine.json(),
+        "versions": machine::versions(&ray),
+        "config": {
+            "cores": bench.options.cores,
+            "fib_size": bench.options.fib_size,
+            "fib_tasks": bench.options.cores,
+            "pi_tasks": bench.options.pi_tasks,
+            "pi_samples": bench.options.pi_samples,
+            "images": format!("{} sample images, 1024x1024 PNG", crate::SAMPLE_IMAGES),
+            "case_repeats": bench.options.case_repeats,
+            "cold_runs": bench.options.cold_runs,
+            "rss_runs": bench.options.rss_runs,
+        },
+        "wask": {
+            "library": library,
+            "seed_cases": seed_cases,
+            "cold_start": cold_start,
+            "rss": rss,
+            "hot_path": hot_path,
+        },
+        "ray": ray,
+    });
+    doc["machine"]["loadavg_at_end"] = json!(machine::loadavg());
+    doc["targets"] = report::targets(&doc);
+    doc["ratios"] = report::ratios(&doc);
+    doc["commands"] = json!(bench.commands);
+    doc["duration_s"] = json!(started.elapsed().as_secs_f64());
+
+    let docs = root.join("docs");
+    write(
+        &docs.join("benchmarks.json"),
+        &(serde_json::to_string_pretty(&doc)? + "\n"),
+    )?;
+    write(&docs.join("BENCHMARKS.md"), &report::markdown(&doc))?;
+    eprintln!(
+        "xtask bench: wrote docs/BENCHMARKS.md and docs/benchmarks.json in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A command as a person would type it from the repository root: paths inside the
+/// repository made relative, arguments quoted for the shell where needed.
+pub fn shell_text(cmd: &Command) -> String {
+    let root = format!("{}/", repo().display());
+    let mut words: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
+        .collect();
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    // cargo is run through $CARGO (a full path to rustup's cargo): show it as `cargo`.
+    let program = if Path::new(&program)
+        .file_name()
+        .is_some_and(|n| n == "cargo")
+    {
+        "cargo".to_owned()
+    } else {
+        program
+    };
+    words.push(program);
+    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    words
+        .iter()
+        .map(|w| quote(&w.replace(&root, "")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }

@@ -1,0 +1,33 @@
+//! Tests of reading `host demo`'s table.
+
+use super::{DemoRow, parse_demo_table};
+
+#[test]
+fn demo_table() {
+    let out = "\
+Wask seed demo: each case serially (1 worker), then in parallel (2 workers)
+
+case            tasks                             serial s  parallel s  speedup  check
+fibonacci       2 x generate-fibonacci(20000)        0.123       0.070    1.76x  ok: all 20000; serial == parallel
+monte-carlo-pi  4 x sample(seed, 200000)             0.010       0.006    1.67x  FAILED: pi ~ 3.2 is off
+image-filters   16 x grayscale-blur(image)           2.000       1.100    1.82x  ok: 16 grayscale PNGs, 1024x1024; serial == parallel
+
+timelines: target/demo/<case>-serial.svg and -parallel.svg
+";
+    let rows = parse_demo_table(out);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows[0],
+        DemoRow {
+            case: "fibonacci".into(),
+            what: "2 x generate-fibonacci(20000)".into(),
+            serial_s: 0.123,
+            parallel_s: 0.070,
+            check: "ok: all 20000; serial == parallel".into(),
+            ok: true,
+        }
+    );
+    assert!(!rows[1].ok);
+    assert_eq!(rows[1].what, "4 x sample(seed, 200000)");
+    assert_eq!(rows[2].parallel_s, 1.1);
+}
