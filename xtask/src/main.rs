@@ -149,6 +149,8 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
 
 fn lint() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    // Clippy builds the tests package, whose build script builds the guests.
+    bootstrap()?;
     run(cargo().args([
         "fmt",
         "--all",
