@@ -689,15 +689,15 @@ impl TaskComponent {
             }
         };
         phases.instantiated = Some(Instant::now());
-        let f = instance
-            .get_func(&mut store, func.index)
-            .expect("an export found at load time exists in every instance");
         let called = match func
             .fast
             .and_then(|shape| fast::call(shape, &instance, &mut store, func.index, args))
         {
             Some(result) => result.map(|value| Some(Ok(value))),
             None => {
+                let f = instance
+                    .get_func(&mut store, func.index)
+                    .expect("an export found at load time exists in every instance");
                 let vals: Vec<Val> = args.iter().map(value::to_val).collect();
                 let mut results = vec![Val::Bool(false); usize::from(func.result.is_some())];
                 f.call(&mut store, &vals, &mut results).map(|()| {
