@@ -808,7 +808,7 @@ impl TaskHost for NestedTasks {
         let outcome = self
             .core
             .spawner
-            .block_in_place(|| self.core.objects.get(&object, None));
+            .block_in_place(self.tenant.queue, || self.core.objects.get(&object, None));
         outcome
             .map(|output| value_to_wave(&output.value))
             .map_err(|e| e.to_string())

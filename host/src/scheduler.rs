@@ -208,10 +208,19 @@ impl Spawner {
     /// another thread take this worker's place, as Ray gives a blocked task's CPU back.
     /// Call it only from inside a job. Stand-in threads retire once the blocked
     /// workers are back.
-    pub fn block_in_place<R>(&self, f: impl FnOnce() -> R) -> R {
+    ///
+    /// The blocked job also stops counting against its queue's cap (`key`) while it
+    /// waits, so a tenant capped at one task can still run the tasks it waits for.
+    pub fn block_in_place<R>(&self, key: QueueKey, f: impl FnOnce() -> R) -> R {
         {
             let mut state = self.0.state.lock().expect("scheduler lock");
             state.n_blocked += 1;
+            if let Some(queue) = state.queues.get_mut(&key) {
+                queue.running = queue.running.saturating_sub(1);
+                if state.offer_turn(key) && state.n_idle > 0 {
+                    self.0.work_ready.notify_one();
+                }
+            }
             if !state.shutting_down && state.n_threads - state.n_blocked < state.n_target {
                 state.n_threads += 1;
                 let worker_idx = state.next_worker_idx;
@@ -225,7 +234,14 @@ impl Spawner {
             }
         }
         let result = f();
-        self.0.state.lock().expect("scheduler lock").n_blocked -= 1;
+        {
+            let mut state = self.0.state.lock().expect("scheduler lock");
+            state.n_blocked -= 1;
+            // Back to running: for a moment the queue may be over its cap by this job.
+            if let Some(queue) = state.queues.get_mut(&key) {
+                queue.running += 1;
+            }
+        }
         // A surplus thread retires when it next looks for work.
         self.0.work_ready.notify_all();
         result

@@ -261,3 +261,29 @@ fn nested_tasks_deeper_than_the_pool_do_not_deadlock() {
         Value::U64(31)
     );
 }
+
+#[test]
+fn nested_tasks_run_for_a_tenant_capped_at_one_task() {
+    // The parent waits for its children; while it waits it does not count against
+    // the tenant's cap of one, or the children could never start.
+    let rt = runtime(2);
+    let flow = rt.load(Path::new(guests::DATAFLOW)).unwrap();
+    let capped = rt
+        .add_tenant(
+            "capped",
+            TenantConfig {
+                max_concurrency: 1,
+                ..TenantConfig::default()
+            },
+        )
+        .unwrap();
+    let tree = capped
+        .submit(flow.parse_call("count-tree(2)").unwrap())
+        .unwrap();
+    assert_eq!(
+        capped
+            .get(&tree, Some(std::time::Duration::from_secs(120)))
+            .unwrap(),
+        Value::U64(7)
+    );
+}

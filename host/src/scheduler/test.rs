@@ -180,7 +180,7 @@ fn a_blocked_worker_gives_its_place_to_another_thread() {
         0,
         Box::new(move |_| {
             inner_spawner.spawn(0, 0, Box::new(move |_| inner_tx.send(()).unwrap()));
-            inner_spawner.block_in_place(|| inner_rx.recv().unwrap());
+            inner_spawner.block_in_place(0, || inner_rx.recv().unwrap());
             outer_tx.send(()).unwrap();
         }),
     );
