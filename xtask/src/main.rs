@@ -129,17 +129,30 @@ fn demo(extra: &[String]) -> anyhow::Result<()> {
     run(cargo().args(["build", "--release", "--package", "wask", "--bin", "host"]))?;
     run(Command::new(repo().join("target/release/host"))
         .arg("demo")
-        .arg("--fibonacci")
-        .arg(guest(&guests, "fibonacci")?)
-        .arg("--monte-carlo-pi")
-        .arg(guest(&guests, "monte-carlo-pi")?)
-        .arg("--image-filters")
-        .arg(guest(&guests, "image-filters")?)
-        .arg("--images")
-        .arg(&images)
+        .args(seed_case_args(&guests, &images)?)
         .arg("--out-dir")
         .arg(&out_dir)
         .args(extra))
+}
+
+/// The flags that give `host demo` (and the bench suite) the three seed cases'
+/// components and the images of case 3.
+fn seed_case_args(
+    guests: &[(String, PathBuf)],
+    images: &Path,
+) -> anyhow::Result<Vec<std::ffi::OsString>> {
+    let mut args = Vec::new();
+    for (flag, name) in [
+        ("--fibonacci", "fibonacci"),
+        ("--monte-carlo-pi", "monte-carlo-pi"),
+        ("--image-filters", "image-filters"),
+    ] {
+        args.push(flag.into());
+        args.push(guest(guests, name)?.into());
+    }
+    args.push("--images".into());
+    args.push(images.into());
+    Ok(args)
 }
 
 fn test(extra: &[String]) -> anyhow::Result<()> {

@@ -11,7 +11,7 @@ use anyhow::{Context, bail, ensure};
 use serde_json::{Value as Json, json};
 
 use super::Bench;
-use crate::{cargo, repo};
+use crate::{cargo, repo, seed_case_args};
 
 /// The `suite` bench target: the library figures, as JSON.
 pub fn suite(bench: &mut Bench) -> anyhow::Result<Json> {
@@ -25,14 +25,7 @@ pub fn suite(bench: &mut Bench) -> anyhow::Result<Json> {
     }
     cmd.arg("--noop")
         .arg(bench.guest("noop")?)
-        .arg("--fibonacci")
-        .arg(bench.guest("fibonacci")?)
-        .arg("--monte-carlo-pi")
-        .arg(bench.guest("monte-carlo-pi")?)
-        .arg("--image-filters")
-        .arg(bench.guest("image-filters")?)
-        .arg("--images")
-        .arg(&bench.images)
+        .args(seed_case_args(&bench.guests, &bench.images)?)
         .args(["--fib-size", &options.fib_size.to_string()])
         .args(["--pi-tasks", &options.pi_tasks.to_string()])
         .args(["--pi-samples", &options.pi_samples.to_string()])
@@ -100,14 +93,7 @@ pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {
     let options = &bench.options;
     let mut cmd = Command::new(&bench.host);
     cmd.arg("demo")
-        .arg("--fibonacci")
-        .arg(bench.guest("fibonacci")?)
-        .arg("--monte-carlo-pi")
-        .arg(bench.guest("monte-carlo-pi")?)
-        .arg("--image-filters")
-        .arg(bench.guest("image-filters")?)
-        .arg("--images")
-        .arg(&bench.images)
+        .args(seed_case_args(&bench.guests, &bench.images)?)
         .args(["--fib-size", &options.fib_size.to_string()])
         .args(["--fib-tasks", &options.cores.to_string()])
         .args(["--pi-tasks", &options.pi_tasks.to_string()])
