@@ -687,7 +687,7 @@ fn enqueue(
         return Err(SubmitError::FuelOff);
     }
 
-    let producer: Arc<str> = func.name().into();
+    let producer = func.shared_name();
     let (refs, completers): (Vec<ObjectRef>, Vec<Completer>) = result_types
         .into_iter()
         .map(|ty| {

@@ -282,7 +282,7 @@ impl Sandbox {
                     .collect();
                 let result = func.results().next();
                 functions.push(TaskFunction {
-                    name: export_name.to_owned(),
+                    name: export_name.into(),
                     fast: fast::shape_of(&params, result.as_ref()),
                     params,
                     result,
@@ -301,6 +301,7 @@ impl Sandbox {
             .map(|(name, _)| name.to_owned())
             .collect();
         let imports_wasi = imports.iter().any(|name| name.starts_with("wasi:"));
+        let imports_task_host = imports.iter().any(|name| name.starts_with("wask:runtime/"));
         Ok(TaskComponent {
             inner: Arc::new(ComponentInner {
                 name: name.to_owned(),
@@ -308,6 +309,7 @@ impl Sandbox {
                 functions,
                 imports,
                 imports_wasi,
+                imports_task_host,
                 max_wasm_stack: self.config.max_wasm_stack,
                 fuel: self.config.fuel,
             }),
@@ -349,7 +351,8 @@ fn check_header(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
 /// One exported function of a task component, with its WIT signature.
 #[derive(Clone)]
 pub struct TaskFunction {
-    name: String,
+    /// Shared, so each submission can name its producer without a copy.
+    name: Arc<str>,
     params: Vec<(String, ValueType)>,
     result: Option<ValueType>,
     index: ComponentExportIndex,
@@ -366,6 +369,11 @@ impl std::fmt::Debug for TaskFunction {
 impl TaskFunction {
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The name, shared.
+    pub fn shared_name(&self) -> Arc<str> {
+        self.name.clone()
     }
 
     pub fn params(&self) -> impl ExactSizeIterator<Item = (&str, &ValueType)> {
@@ -399,7 +407,7 @@ impl TaskFunction {
     pub fn check_arg(&self, position: usize, arg: &Value) -> Result<(), CallError> {
         let (param, ty) = &self.params[position];
         types::check_value(arg, ty).map_err(|problem| CallError::WrongType {
-            func: self.name.clone(),
+            func: self.name.to_string(),
             position: position + 1,
             param: param.clone(),
             expected: types::wit_type(ty),
@@ -414,7 +422,7 @@ impl TaskFunction {
             return Ok(());
         }
         Err(CallError::WrongType {
-            func: self.name.clone(),
+            func: self.name.to_string(),
             position: position + 1,
             param: param.clone(),
             expected: types::wit_type(expected),
@@ -440,7 +448,7 @@ impl TaskFunction {
 
     fn arity_error(&self, given: usize) -> CallError {
         CallError::WrongArity {
-            func: self.name.clone(),
+            func: self.name.to_string(),
             signature: self.signature(),
             expected: self.params.len(),
             given,
@@ -462,6 +470,8 @@ struct ComponentInner {
     imports: Vec<String>,
     /// Whether the component imports any WASI interface (else it gets no WASI context).
     imports_wasi: bool,
+    /// Whether it imports `wask:runtime/tasks` (else it gets no nested-task host).
+    imports_task_host: bool,
     max_wasm_stack: usize,
     fuel: bool,
 }
@@ -558,10 +568,7 @@ impl TaskComponent {
 
     /// Whether the component imports `wask:runtime/tasks`, to submit nested tasks.
     pub fn imports_task_host(&self) -> bool {
-        self.inner
-            .imports
-            .iter()
-            .any(|i| i.starts_with("wask:runtime/"))
+        self.inner.imports_task_host
     }
 
     pub fn function(&self, idx: FuncIdx) -> &TaskFunction {
@@ -573,7 +580,7 @@ impl TaskComponent {
         self.inner
             .functions
             .iter()
-            .position(|f| f.name == name)
+            .position(|f| &*f.name == name)
             .ok_or_else(|| CallError::UnknownFunction {
                 name: name.to_owned(),
                 component: self.inner.name.clone(),

@@ -76,7 +76,7 @@ pub(super) fn parse_call(component: &TaskComponent, text: &str) -> Result<Call, 
             .map_err(|e| e.to_string())
             .and_then(|val| from_val(val, ty))
             .map_err(|e| CallError::WrongType {
-                func: func.name.clone(),
+                func: func.name.to_string(),
                 position: position + 1,
                 param: param.clone(),
                 expected: types::wit_type(ty),
