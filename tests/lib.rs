@@ -13,20 +13,20 @@ pub mod guests {
 /// `cargo build` with the test's own profile and target dir, so it is never stale.
 pub fn host_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| build_target(&["--bin", "host"], "host"))
+    BIN.get_or_init(|| build_target("wask-cli", &["--bin", "host"], "host"))
         .clone()
 }
 
 /// An example of the `wask` package, built like [`host_bin`].
 pub fn example_bin(name: &str) -> PathBuf {
-    let path = build_target(&["--example", name], &format!("examples/{name}"));
+    let path = build_target("wask", &["--example", name], &format!("examples/{name}"));
     assert!(path.exists(), "cargo built no {}", path.display());
     path
 }
 
-/// Builds one target of the `wask` package into the test's own target dir and
-/// profile, and returns where it is (`relative` to the profile folder).
-fn build_target(which: &[&str], relative: &str) -> PathBuf {
+/// Builds one target of `package` into the test's own target dir and profile, and
+/// returns where it is (`relative` to the profile folder).
+fn build_target(package: &str, which: &[&str], relative: &str) -> PathBuf {
     // The test executable lives in target/<profile>/deps/.
     let exe = std::env::current_exe().expect("the test executable has a path");
     let profile_dir = exe
@@ -38,7 +38,7 @@ fn build_target(which: &[&str], relative: &str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
-        .args(["build", "--quiet", "--package", "wask"])
+        .args(["build", "--quiet", "--package", package])
         .args(which)
         .arg("--target-dir")
         .arg(target_dir)

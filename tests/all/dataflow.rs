@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use wask::{
-    Arg, CallError, GetError, Runtime, RuntimeConfig, SubmitError, TaskError, TaskOptions,
-    TenantConfig, Value,
+    CallError, GetError, Runtime, RuntimeConfig, SubmitError, TaskError, TaskOptions, TenantConfig,
+    Value,
 };
 use wask_tests::guests;
 
@@ -28,14 +28,7 @@ fn refs_pass_values_down_a_chain_of_tasks() {
     let start = rt.put(Value::U64(1));
     let mut object = start;
     for _ in 0..3 {
-        object = rt
-            .submit_args(
-                &flow,
-                "increment",
-                vec![Arg::from(&object)],
-                TaskOptions::default(),
-            )
-            .unwrap();
+        object = rt.task(&flow, "increment").arg(&object).submit().unwrap();
     }
     assert_eq!(rt.get(&object, None).unwrap(), Value::U64(4));
 }
@@ -45,29 +38,13 @@ fn an_upstream_failure_reaches_every_dependent_and_names_the_failed_task() {
     let rt = runtime(2);
     let flow = rt.load(Path::new(guests::DATAFLOW)).unwrap();
     let failing = rt
-        .submit_args(
-            &flow,
-            "check",
-            vec![Value::U64(5).into(), Value::Bool(true).into()],
-            TaskOptions::default(),
-        )
+        .task(&flow, "check")
+        .arg(Value::U64(5))
+        .arg(Value::Bool(true))
+        .submit()
         .unwrap();
-    let second = rt
-        .submit_args(
-            &flow,
-            "increment",
-            vec![Arg::from(&failing)],
-            TaskOptions::default(),
-        )
-        .unwrap();
-    let third = rt
-        .submit_args(
-            &flow,
-            "increment",
-            vec![Arg::from(&second)],
-            TaskOptions::default(),
-        )
-        .unwrap();
+    let second = rt.task(&flow, "increment").arg(&failing).submit().unwrap();
+    let third = rt.task(&flow, "increment").arg(&second).submit().unwrap();
     for dependent in [&second, &third] {
         match rt.get(dependent, None) {
             Err(GetError::Task {
@@ -101,21 +78,11 @@ fn a_refs_type_is_checked_against_the_parameter_at_submit() {
     let rt = runtime(1);
     let flow = rt.load(Path::new(guests::DATAFLOW)).unwrap();
     let count = rt
-        .submit_args(
-            &flow,
-            "increment",
-            vec![Value::U64(1).into()],
-            TaskOptions::default(),
-        )
+        .task(&flow, "increment")
+        .arg(Value::U64(1))
+        .submit()
         .unwrap();
-    let err = rt
-        .submit_args(
-            &flow,
-            "sum",
-            vec![Arg::from(&count)],
-            TaskOptions::default(),
-        )
-        .unwrap_err();
+    let err = rt.task(&flow, "sum").arg(&count).submit().unwrap_err();
     assert!(matches!(
         err,
         SubmitError::Call(CallError::WrongType { .. })
@@ -126,25 +93,12 @@ fn a_refs_type_is_checked_against_the_parameter_at_submit() {
     );
     // A ready put is checked by its value.
     let text = rt.put(Value::String("x".into()));
-    assert!(
-        rt.submit_args(
-            &flow,
-            "increment",
-            vec![Arg::from(&text)],
-            TaskOptions::default()
-        )
-        .is_err()
-    );
+    assert!(rt.task(&flow, "increment").arg(&text).submit().is_err());
     // Another tenant's ref is refused as an argument.
     let other = rt.add_tenant("other", TenantConfig::default()).unwrap();
     let foreign = other.put(Value::U64(3));
     assert!(matches!(
-        rt.submit_args(
-            &flow,
-            "increment",
-            vec![Arg::from(&foreign)],
-            TaskOptions::default()
-        ),
+        rt.task(&flow, "increment").arg(&foreign).submit(),
         Err(SubmitError::ForeignRef { .. })
     ));
 }
@@ -154,20 +108,14 @@ fn a_tuple_result_splits_into_one_ref_per_element() {
     let rt = runtime(2);
     let flow = rt.load(Path::new(guests::DATAFLOW)).unwrap();
     let parts = rt
-        .submit_returns(
-            &flow,
-            "split",
-            vec![numbers(1..=10).into()],
-            TaskOptions::default(),
-        )
+        .task(&flow, "split")
+        .arg(numbers(1..=10))
+        .submit_returns()
         .unwrap();
     assert_eq!(parts.len(), 2);
     let sums: Vec<_> = parts
         .iter()
-        .map(|part| {
-            rt.submit_args(&flow, "sum", vec![Arg::from(part)], TaskOptions::default())
-                .unwrap()
-        })
+        .map(|part| rt.task(&flow, "sum").arg(part).submit().unwrap())
         .collect();
     assert_eq!(
         rt.get_all(&sums, None).unwrap(),
@@ -175,12 +123,9 @@ fn a_tuple_result_splits_into_one_ref_per_element() {
     );
     assert_eq!(rt.get(&parts[0], None).unwrap(), numbers([2, 4, 6, 8, 10]));
     assert!(matches!(
-        rt.submit_returns(
-            &flow,
-            "increment",
-            vec![Value::U64(1).into()],
-            TaskOptions::default()
-        ),
+        rt.task(&flow, "increment")
+            .arg(Value::U64(1))
+            .submit_returns(),
         Err(SubmitError::NotATuple { .. })
     ));
 }
@@ -194,12 +139,11 @@ fn traps_are_retried_and_attempts_counted() {
         ..TaskOptions::default()
     };
     let always = rt
-        .submit_args(
-            &flow,
-            "check",
-            vec![Value::U64(1).into(), Value::Bool(true).into()],
-            options.clone(),
-        )
+        .task(&flow, "check")
+        .arg(Value::U64(1))
+        .arg(Value::Bool(true))
+        .options(options.clone())
+        .submit()
         .unwrap();
     assert!(matches!(
         rt.get(&always, None),
@@ -210,31 +154,27 @@ fn traps_are_retried_and_attempts_counted() {
     ));
     assert_eq!(always.attempts(), 3, "one run and two retries");
     let fine = rt
-        .submit_args(
-            &flow,
-            "check",
-            vec![Value::U64(1).into(), Value::Bool(false).into()],
-            options.clone(),
-        )
+        .task(&flow, "check")
+        .arg(Value::U64(1))
+        .arg(Value::Bool(false))
+        .options(options.clone())
+        .submit()
         .unwrap();
     assert_eq!(rt.get(&fine, None).unwrap(), Value::U64(1));
     assert_eq!(fine.attempts(), 1);
     // A cancelled task is not retried.
     let gate = rt
-        .submit_args(
-            &flow,
-            "check",
-            vec![Value::U64(1).into(), Value::Bool(false).into()],
-            TaskOptions::default(),
-        )
+        .task(&flow, "check")
+        .arg(Value::U64(1))
+        .arg(Value::Bool(false))
+        .submit()
         .unwrap();
     let cancelled = rt
-        .submit_args(
-            &flow,
-            "check",
-            vec![Value::U64(2).into(), Value::Bool(true).into()],
-            options,
-        )
+        .task(&flow, "check")
+        .arg(Value::U64(2))
+        .arg(Value::Bool(true))
+        .options(options)
+        .submit()
         .unwrap();
     rt.cancel(&cancelled).unwrap();
     rt.get(&gate, None).unwrap();
@@ -254,7 +194,9 @@ fn nested_tasks_deeper_than_the_pool_do_not_deadlock() {
     // pool of 2 workers.
     let rt = runtime(2);
     let flow = rt.load(Path::new(guests::DATAFLOW)).unwrap();
-    let tree = rt.submit(flow.parse_call("count-tree(4)").unwrap());
+    let tree = rt
+        .submit(flow.parse_call("count-tree(4)").unwrap())
+        .unwrap();
     assert_eq!(
         rt.get(&tree, Some(std::time::Duration::from_secs(120)))
             .unwrap(),

@@ -59,22 +59,23 @@ fn every_attack_ends_with_its_own_typed_error_while_benign_tasks_succeed() {
     let hostile = rt.load(Path::new(guests::HOSTILE)).unwrap();
     let call = |text: &str| hostile.parse_call(text).unwrap();
     // Warm up, then measure the baseline.
-    rt.get(&rt.submit(call("add(1, 1)")), None).unwrap();
+    rt.get(&rt.submit(call("add(1, 1)")).unwrap(), None)
+        .unwrap();
     let baseline = rss_bytes();
 
     let short = TaskOptions {
         timeout: Some(Duration::from_millis(300)),
         ..TaskOptions::default()
     };
-    let spin = rt.submit_with(call("spin()"), short).unwrap();
-    let bomb = rt.submit(call("memory-bomb()"));
-    let deep = rt.submit(call("recurse(100000000)"));
-    let panic = rt.submit(call(r#"panic("boom")"#));
-    let giant = rt.submit(call("giant-result(2)"));
-    let flood = rt.submit(call("stdout-flood(4)"));
-    let file = rt.submit(call(r#"read-file("/etc/passwd")"#));
-    let env = rt.submit(call(r#"read-env("HOME")"#));
-    let socket = rt.submit(call(r#"open-socket("127.0.0.1", 9)"#));
+    let spin = rt.call(call("spin()")).options(short).submit().unwrap();
+    let bomb = rt.submit(call("memory-bomb()")).unwrap();
+    let deep = rt.submit(call("recurse(100000000)")).unwrap();
+    let panic = rt.submit(call(r#"panic("boom")"#)).unwrap();
+    let giant = rt.submit(call("giant-result(2)")).unwrap();
+    let flood = rt.submit(call("stdout-flood(4)")).unwrap();
+    let file = rt.submit(call(r#"read-file("/etc/passwd")"#)).unwrap();
+    let env = rt.submit(call(r#"read-env("HOME")"#)).unwrap();
+    let socket = rt.submit(call(r#"open-socket("127.0.0.1", 9)"#)).unwrap();
     let benign: Vec<_> = (0..20u64)
         .map(|i| {
             rt.submit(
@@ -82,6 +83,7 @@ fn every_attack_ends_with_its_own_typed_error_while_benign_tasks_succeed() {
                     .call("add", vec![Value::U64(i), Value::U64(i)])
                     .unwrap(),
             )
+            .unwrap()
         })
         .collect();
 
@@ -137,7 +139,7 @@ fn a_granted_folder_is_readable_and_only_that() {
             },
         )
         .unwrap();
-    let read = |tenant: &wask::Tenant<'_>, path: &str| {
+    let read = |tenant: &wask::Tenant, path: &str| {
         let object = tenant
             .submit(hostile.parse_call(&format!("read-file({path:?})")).unwrap())
             .unwrap();
@@ -154,7 +156,7 @@ fn a_granted_folder_is_readable_and_only_that() {
     ));
     // The default tenant was granted nothing.
     assert!(matches!(
-        read(&rt.default_tenant(), "/data/note.txt"),
+        read(rt.default_tenant(), "/data/note.txt"),
         Value::Result(Err(_))
     ));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -180,7 +182,7 @@ fn seeded_randomness_repeats_and_fresh_randomness_does_not() {
             },
         )
         .unwrap();
-    let draw = |tenant: &wask::Tenant<'_>| {
+    let draw = |tenant: &wask::Tenant| {
         let object = tenant
             .submit(flow.parse_call("random-u64()").unwrap())
             .unwrap();
@@ -189,7 +191,7 @@ fn seeded_randomness_repeats_and_fresh_randomness_does_not() {
     assert_eq!(draw(&seeded), draw(&seeded));
     let fresh = rt.default_tenant();
     let draws: std::collections::HashSet<_> = (0..4)
-        .map(|_| match draw(&fresh) {
+        .map(|_| match draw(fresh) {
             Value::U64(n) => n,
             other => panic!("{other:?}"),
         })
@@ -214,11 +216,13 @@ fn fuel_meters_a_task_when_turned_on() {
         ..TaskOptions::default()
     };
     let object = rt
-        .submit_with(fib.parse_call("generate-fibonacci(100000)").unwrap(), tight)
+        .call(fib.parse_call("generate-fibonacci(100000)").unwrap())
+        .options(tight)
+        .submit()
         .unwrap();
     assert_eq!(limit_of(rt.get(&object, None)), Limit::Fuel);
     // Unlimited fuel by default, even with metering on.
-    let object = rt.submit(fib.parse_call("fib(90)").unwrap());
+    let object = rt.submit(fib.parse_call("fib(90)").unwrap()).unwrap();
     assert!(rt.get(&object, None).is_ok());
     // Without metering, asking for fuel is refused at submit.
     let plain = Runtime::new(RuntimeConfig {
@@ -236,7 +240,9 @@ fn fuel_meters_a_task_when_turned_on() {
     };
     assert_eq!(
         plain
-            .submit_with(fib.parse_call("fib(1)").unwrap(), asks_fuel)
+            .call(fib.parse_call("fib(1)").unwrap())
+            .options(asks_fuel)
+            .submit()
             .unwrap_err(),
         wask::SubmitError::FuelOff
     );
@@ -259,13 +265,15 @@ fn the_instance_limit_is_named_and_an_import_free_component_needs_no_wasi() {
     };
     // A wasip2 component holds several core instances (program, adapter, shims).
     let object = rt
-        .submit_with(fib.parse_call("fib(3)").unwrap(), one_instance.clone())
+        .call(fib.parse_call("fib(3)").unwrap())
+        .options(one_instance.clone())
+        .submit()
         .unwrap();
     assert_eq!(limit_of(rt.get(&object, None)), Limit::Instances);
     assert!(fib.imports().iter().any(|i| i.starts_with("wasi:cli/")));
     // The noop component imports nothing at all, so it runs with no WASI context.
     let noop = rt.load(Path::new(guests::NOOP)).unwrap();
     assert_eq!(noop.imports(), &[] as &[String]);
-    let object = rt.submit(noop.parse_call("add(2, 40)").unwrap());
+    let object = rt.submit(noop.parse_call("add(2, 40)").unwrap()).unwrap();
     assert_eq!(rt.get(&object, None).unwrap(), Value::U64(42));
 }

@@ -21,7 +21,10 @@ fn results_are_correct_and_in_submission_order() {
     let ns = [100u32, 0, 1, 2, 10, 50, 93, 94];
     let refs: Vec<_> = ns
         .iter()
-        .map(|n| rt.submit(fib.call("fib", vec![Value::U32(*n)]).unwrap()))
+        .map(|n| {
+            rt.submit(fib.call("fib", vec![Value::U32(*n)]).unwrap())
+                .unwrap()
+        })
         .collect();
     let got: Vec<Value> = rt.get_all(&refs, None).unwrap();
     let expected = [
@@ -46,7 +49,10 @@ fn generate_fibonacci_returns_the_sequence_length() {
     let rt = runtime(2);
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
     let refs: Vec<_> = (0..4)
-        .map(|_| rt.submit(fib.parse_call("generate-fibonacci(20000)").unwrap()))
+        .map(|_| {
+            rt.submit(fib.parse_call("generate-fibonacci(20000)").unwrap())
+                .unwrap()
+        })
         .collect();
     assert_eq!(rt.get_all(&refs, None).unwrap(), vec![Value::U32(20000); 4]);
 }
@@ -59,7 +65,7 @@ fn a_trap_fails_only_its_own_ref_and_carries_the_panic_message() {
     let calls = ["fib(10)", "generate-fibonacci(4294967295)", "fib(11)"];
     let refs: Vec<_> = calls
         .iter()
-        .map(|c| rt.submit(fib.parse_call(c).unwrap()))
+        .map(|c| rt.submit(fib.parse_call(c).unwrap()).unwrap())
         .collect();
     assert_eq!(rt.get(&refs[0], None).unwrap(), Value::String("55".into()));
     assert_eq!(rt.get(&refs[2], None).unwrap(), Value::String("89".into()));
@@ -75,7 +81,7 @@ fn a_trap_fails_only_its_own_ref_and_carries_the_panic_message() {
         other => panic!("expected a trap, got {other:?}"),
     }
     // The worker that ran the trap goes on working.
-    let again = rt.submit(fib.parse_call("fib(12)").unwrap());
+    let again = rt.submit(fib.parse_call("fib(12)").unwrap()).unwrap();
     assert_eq!(rt.get(&again, None).unwrap(), Value::String("144".into()));
 }
 
@@ -84,8 +90,10 @@ fn get_times_out_and_wait_splits_ready_from_pending() {
     let rt = runtime(1);
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
     // One worker: the slow task holds it, so the quick one behind it stays queued.
-    let slow = rt.submit(fib.parse_call("generate-fibonacci(100000)").unwrap());
-    let queued = rt.submit(fib.parse_call("fib(5)").unwrap());
+    let slow = rt
+        .submit(fib.parse_call("generate-fibonacci(100000)").unwrap())
+        .unwrap();
+    let queued = rt.submit(fib.parse_call("fib(5)").unwrap()).unwrap();
     assert!(matches!(
         rt.get(&queued, Some(Duration::from_millis(1))),
         Err(GetError::Timeout { .. })
@@ -109,7 +117,9 @@ fn a_task_past_its_deadline_is_interrupted() {
         ..Default::default()
     };
     let slow = rt
-        .submit_with(fib.parse_call("fib(5000000)").unwrap(), options)
+        .call(fib.parse_call("fib(5000000)").unwrap())
+        .options(options)
+        .submit()
         .unwrap();
     match rt.get(&slow, None) {
         Err(GetError::Task {
@@ -208,7 +218,7 @@ fn the_compiled_component_cache_is_filled_and_reused() {
     let rt = Runtime::new(config()).unwrap();
     assert!(rt.is_cached(&bytes));
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
-    let object = rt.submit(fib.parse_call("fib(20)").unwrap());
+    let object = rt.submit(fib.parse_call("fib(20)").unwrap()).unwrap();
     assert_eq!(rt.get(&object, None).unwrap(), Value::String("6765".into()));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -25,7 +25,10 @@ fn refs_can_be_awaited_under_tokio_and_the_blocking_api_stays() {
     let rt = runtime(small());
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
     let refs: Vec<_> = (10..14)
-        .map(|n| rt.submit(fib.call("fib", vec![Value::U32(n)]).unwrap()))
+        .map(|n| {
+            rt.submit(fib.call("fib", vec![Value::U32(n)]).unwrap())
+                .unwrap()
+        })
         .collect();
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -38,7 +41,9 @@ fn refs_can_be_awaited_under_tokio_and_the_blocking_api_stays() {
             values.push(object.await.unwrap());
         }
         // A ref that resolves later wakes its waiting future.
-        let slow = rt.submit(fib.parse_call("generate-fibonacci(30000)").unwrap());
+        let slow = rt
+            .submit(fib.parse_call("generate-fibonacci(30000)").unwrap())
+            .unwrap();
         values.push(
             tokio::time::timeout(Duration::from_secs(60), slow)
                 .await
@@ -99,7 +104,7 @@ fn past_the_memory_cap_values_spill_to_disk_and_come_back() {
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
     // Each fib(2000) result is 418 digits: two fit in 1000 bytes, the rest spill.
     let refs: Vec<_> = (0..5)
-        .map(|_| rt.submit(fib.parse_call("fib(2000)").unwrap()))
+        .map(|_| rt.submit(fib.parse_call("fib(2000)").unwrap()).unwrap())
         .collect();
     let values = rt.get_all(&refs, None).unwrap();
     assert!(values.iter().all(|v| v == &values[0]));
@@ -142,7 +147,9 @@ fn a_failed_value_is_not_spilled_and_options_still_apply() {
         ..TaskOptions::default()
     };
     let slow = rt
-        .submit_with(fib.parse_call("fib(5000000)").unwrap(), options)
+        .call(fib.parse_call("fib(5000000)").unwrap())
+        .options(options)
+        .submit()
         .unwrap();
     assert!(matches!(
         rt.get(&slow, None),
@@ -152,7 +159,7 @@ fn a_failed_value_is_not_spilled_and_options_still_apply() {
         })
     ));
     assert!(!slow.is_spilled());
-    let small_value = rt.submit(fib.parse_call("fib(10)").unwrap());
+    let small_value = rt.submit(fib.parse_call("fib(10)").unwrap()).unwrap();
     assert_eq!(
         rt.get(&small_value, None).unwrap(),
         Value::String("55".into())
@@ -165,21 +172,22 @@ fn ten_megabytes_of_bytes_go_in_and_out_of_a_task_intact() {
     let rt = runtime(small());
     let noop = rt.load(Path::new(guests::NOOP)).unwrap();
     let data: Vec<u8> = (0..10 << 20).map(|i: u32| (i % 251) as u8).collect();
-    let object = rt.submit(
-        noop.call("echo", vec![wask::sandbox::bytes_value(&data)])
-            .unwrap(),
-    );
+    let object = rt
+        .submit(noop.call("echo", vec![wask::Value::bytes(&data)]).unwrap())
+        .unwrap();
     let value = rt.get(&object, None).unwrap();
     assert!(
         matches!(value, Value::Bytes(_)),
         "a list<u8> comes back as bytes"
     );
-    assert_eq!(wask::sandbox::value_bytes(&value).unwrap(), data);
+    assert_eq!(value.to_bytes().unwrap(), data);
     // A list of u8 values given by hand is taken as the same bytes.
     let by_hand = Value::List(data[..1000].iter().map(|b| Value::U8(*b)).collect());
-    let object = rt.submit(noop.call("echo", vec![by_hand]).unwrap());
+    let object = rt
+        .submit(noop.call("echo", vec![by_hand]).unwrap())
+        .unwrap();
     assert_eq!(
         rt.get(&object, None).unwrap(),
-        wask::sandbox::bytes_value(&data[..1000])
+        wask::Value::bytes(&data[..1000])
     );
 }

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use wask::sandbox::{bytes_value, value_bytes};
 use wask::{Runtime, RuntimeConfig, Value};
 use wask_kernels::image_filters;
 use wask_tests::guests;
@@ -27,10 +26,10 @@ fn pi_counts(rt: &Runtime, serial: bool) -> Vec<u64> {
     let values = if serial {
         calls
             .into_iter()
-            .map(|c| rt.get(&rt.submit(c), None).unwrap())
+            .map(|c| rt.get(&rt.submit(c).unwrap(), None).unwrap())
             .collect()
     } else {
-        let refs: Vec<_> = calls.into_iter().map(|c| rt.submit(c)).collect();
+        let refs: Vec<_> = calls.into_iter().map(|c| rt.submit(c).unwrap()).collect();
         rt.get_all(&refs, None).unwrap()
     };
     values
@@ -68,14 +67,17 @@ fn image_output_matches_the_native_reference_pixel_for_pixel() {
         .map(|png| {
             rt.submit(
                 filters
-                    .call("grayscale-blur", vec![bytes_value(png)])
+                    .call("grayscale-blur", vec![Value::bytes(png)])
                     .unwrap(),
             )
+            .unwrap()
         })
         .collect();
     for (png, object) in inputs.iter().zip(&refs) {
         let value = rt.get(object, None).unwrap();
-        let out = value_bytes(&value).expect("grayscale-blur returns ok(list<u8>)");
+        let out = value
+            .to_bytes()
+            .expect("grayscale-blur returns ok(list<u8>)");
         let got = image_filters::decode(&out).unwrap().to_luma8();
         let reference = image_filters::grayscale_blur_pixels(&image_filters::decode(png).unwrap());
         assert_eq!(got.dimensions(), (256, 256));
@@ -89,11 +91,13 @@ fn image_output_matches_the_native_reference_pixel_for_pixel() {
 fn a_bad_image_is_an_error_value_not_a_trap() {
     let rt = runtime(1);
     let filters = rt.load(Path::new(guests::IMAGE_FILTERS)).unwrap();
-    let object = rt.submit(
-        filters
-            .call("grayscale-blur", vec![bytes_value(b"not an image")])
-            .unwrap(),
-    );
+    let object = rt
+        .submit(
+            filters
+                .call("grayscale-blur", vec![Value::bytes(b"not an image")])
+                .unwrap(),
+        )
+        .unwrap();
     match rt.get(&object, None).unwrap() {
         Value::Result(Err(Some(message))) => {
             let Value::String(message) = *message else {

@@ -87,7 +87,7 @@ fn each_tenant_has_its_own_object_quota() {
     drop(fits);
     assert_eq!(small.object_bytes(), 0, "a dropped ref returns its bytes");
     // The default tenant's quota is untouched.
-    let other = rt.submit(fib.parse_call("fib(1000)").unwrap());
+    let other = rt.submit(fib.parse_call("fib(1000)").unwrap()).unwrap();
     assert!(rt.get(&other, None).is_ok());
 }
 
@@ -136,7 +136,9 @@ fn a_tenant_with_many_queued_tasks_does_not_starve_one_with_few() {
     let bulk = rt.add_tenant("bulk", TenantConfig::default()).unwrap();
     let small = rt.add_tenant("small", TenantConfig::default()).unwrap();
     // Hold the only worker until both tenants have queued everything.
-    let gate = rt.submit(fib.parse_call("generate-fibonacci(60000)").unwrap());
+    let gate = rt
+        .submit(fib.parse_call("generate-fibonacci(60000)").unwrap())
+        .unwrap();
     rt.start_timeline();
     let call = fib.parse_call("fib(10)").unwrap();
     let bulk_refs: Vec<_> = (0..300)
@@ -170,8 +172,8 @@ fn cancel_stops_a_queued_task_and_interrupts_a_running_one() {
     let rt = runtime(1);
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
     rt.start_timeline();
-    let running = rt.submit(fib.parse_call("fib(5000000)").unwrap());
-    let queued = rt.submit(fib.parse_call("fib(10)").unwrap());
+    let running = rt.submit(fib.parse_call("fib(5000000)").unwrap()).unwrap();
+    let queued = rt.submit(fib.parse_call("fib(10)").unwrap()).unwrap();
     rt.cancel(&queued).unwrap();
     // Give the long task time to start, then cancel it too.
     std::thread::sleep(Duration::from_millis(100));
@@ -196,7 +198,7 @@ fn cancel_stops_a_queued_task_and_interrupts_a_running_one() {
         "the queued task never ran"
     );
     // A finished task keeps its value when cancelled late.
-    let done = rt.submit(fib.parse_call("fib(11)").unwrap());
+    let done = rt.submit(fib.parse_call("fib(11)").unwrap()).unwrap();
     assert_eq!(rt.get(&done, None).unwrap(), Value::String("89".into()));
     rt.cancel(&done).unwrap();
     assert_eq!(rt.get(&done, None).unwrap(), Value::String("89".into()));
@@ -236,6 +238,6 @@ fn per_tenant_limits_apply_and_a_submission_can_override_them() {
         limits: Some(wask::Limits::default()),
         ..Default::default()
     };
-    let object = tight.submit_with(call, roomy).unwrap();
+    let object = tight.call(call).options(roomy).submit().unwrap();
     assert_eq!(tight.get(&object, None).unwrap(), Value::U32(100000));
 }

@@ -4,7 +4,7 @@
 //! It builds what it measures, then measures Wask and its anchors in one run on this
 //! machine: the library figures (no-op round trip and throughput, instantiation, seed
 //! kernels in wasm against native, a 10 MiB `list<u8>` on the typed and generic paths)
-//! from the `suite` bench target in host/benches, the seed demo of `host demo`, cold
+//! from the `suite` bench target in host/benches, the seed demo (`seed_demo` example), cold
 //! starts and peak RSS of `host run`, the criterion hot-path benchmarks, and Ray 2.60
 //! running the seed chapter on the same inputs (bench/ray). Every figure in the two
 //! files comes from this run; nothing is typed in by hand.
@@ -106,6 +106,8 @@ pub struct Bench {
     /// target/bench: images, caches, intermediate JSON.
     pub work_dir: PathBuf,
     pub host: PathBuf,
+    /// The seed demo example (`host/runtime/examples/seed_demo.rs`), built optimised.
+    pub demo: PathBuf,
     pub guests: Vec<(String, PathBuf)>,
     pub images: PathBuf,
     /// The commands that produced the figures, as a person would type them.
@@ -152,6 +154,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         options,
         work_dir,
         host: root.join("target/release/host"),
+        demo: root.join("target/release/examples/seed_demo"),
         guests,
         images,
         commands: vec![format!(
@@ -166,7 +169,22 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // crate::guests ran these two.
     bench.note(Command::new("bash").arg("scripts/guest-toolchain.sh"));
     bench.note(Command::new("bash").arg("scripts/build-guests.sh"));
-    bench.run(cargo().args(["build", "--release", "--package", "wask", "--bin", "host"]))?;
+    bench.run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "wask-cli",
+        "--bin",
+        "host",
+    ]))?;
+    bench.run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "wask",
+        "--example",
+        "seed_demo",
+    ]))?;
     bench.run(cargo().args(["bench", "--package", "wask", "--no-run"]))?;
     let ray_python = if bench.options.ray {
         measure::ray_setup(&mut bench)

@@ -126,16 +126,24 @@ fn demo(extra: &[String]) -> anyhow::Result<()> {
     let out_dir = repo().join("target/demo");
     let images = out_dir.join("images");
     sample_images(&images)?;
-    run(cargo().args(["build", "--release", "--package", "wask", "--bin", "host"]))?;
-    run(Command::new(repo().join("target/release/host"))
-        .arg("demo")
-        .args(seed_case_args(&guests, &images)?)
-        .arg("--out-dir")
-        .arg(&out_dir)
-        .args(extra))
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "wask",
+        "--example",
+        "seed_demo",
+    ]))?;
+    run(
+        Command::new(repo().join("target/release/examples/seed_demo"))
+            .args(seed_case_args(&guests, &images)?)
+            .arg("--out-dir")
+            .arg(&out_dir)
+            .args(extra),
+    )
 }
 
-/// The flags that give `host demo` (and the bench suite) the three seed cases'
+/// The flags that give the seed demo (and the bench suite) the three seed cases'
 /// components and the images of case 3.
 fn seed_case_args(
     guests: &[(String, PathBuf)],

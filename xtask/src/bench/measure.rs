@@ -1,5 +1,5 @@
 //! The measurements that run other programs: the `suite` and `hot_path` bench targets,
-//! `host demo`, `host run` (cold start and peak RSS) and Ray's seed_bench.py. Each
+//! the seed demo, `host run` (cold start and peak RSS) and Ray's seed_bench.py. Each
 //! returns its figures as JSON, after checking the results the program gave.
 
 use std::io::{BufRead, BufReader, Read};
@@ -54,7 +54,7 @@ fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// One row of `host demo`'s table.
+/// One row of the seed demo's table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoRow {
     pub case: String,
@@ -65,7 +65,7 @@ pub struct DemoRow {
     pub ok: bool,
 }
 
-/// The rows of `host demo`'s table: `case  tasks…  serial  parallel  speedup×  check`,
+/// The rows of the seed demo's table: `case  tasks…  serial  parallel  speedup×  check`,
 /// where the tasks column has spaces and the check starts with `ok:` or `FAILED:`.
 pub fn parse_demo_table(text: &str) -> Vec<DemoRow> {
     text.lines()
@@ -87,13 +87,12 @@ pub fn parse_demo_table(text: &str) -> Vec<DemoRow> {
         .collect()
 }
 
-/// The seed demo (`host demo`, as `cargo xtask demo` runs it) with the bench's sizes,
+/// The seed demo (the seed demo, as `cargo xtask demo` runs it) with the bench's sizes,
 /// `case_repeats` times; medians of its serial and parallel wall times per case.
 pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {
     let options = &bench.options;
-    let mut cmd = Command::new(&bench.host);
-    cmd.arg("demo")
-        .args(seed_case_args(&bench.guests, &bench.images)?)
+    let mut cmd = Command::new(&bench.demo);
+    cmd.args(seed_case_args(&bench.guests, &bench.images)?)
         .args(["--fib-size", &options.fib_size.to_string()])
         .args(["--fib-tasks", &options.cores.to_string()])
         .args(["--pi-tasks", &options.pi_tasks.to_string()])
@@ -110,13 +109,13 @@ pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {
             .current_dir(repo())
             .stderr(Stdio::inherit())
             .output()
-            .context("cannot run host demo")?;
+            .context("cannot run the seed demo")?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         eprint!("{stdout}");
         let rows = parse_demo_table(&stdout);
         ensure!(
             rows.len() == 3,
-            "expected 3 rows in host demo's table, found {} ({})",
+            "expected 3 rows in the seed demo's table, found {} ({})",
             rows.len(),
             out.status
         );

@@ -528,7 +528,7 @@ const METHOD: &str = "
   process; the ratio of median wall times. \"Call only\" leaves out instantiation and
   value conversion (the span from instance ready to return). Results are compared:
   equal lengths and counts, equal grayscale pixels.
-- **Seed cases**: `host demo` (as `cargo xtask demo` runs it), serial = one worker, one
+- **Seed cases**: the `seed_demo` example (as `cargo xtask demo` runs it), serial = one worker, one
   task at a time; parallel = one worker per core; its own checks (lengths, π within
   0.01, grayscale PNGs of the right size, serial == parallel). Ray's script checks the
   same on its side. Both sides read the same PNG files; Wask's Monte Carlo uses its
@@ -616,7 +616,7 @@ fn details(md: &mut String, doc: &Json) {
         )),
     );
 
-    let _ = writeln!(md, "### Seed cases (`host demo`)\n");
+    let _ = writeln!(md, "### Seed cases (the `seed_demo` example)\n");
     let _ = writeln!(
         md,
         "| case | tasks | serial | parallel | speedup | check | Ray serial | Ray parallel |"

@@ -1,4 +1,4 @@
-//! Tests of reading `host demo`'s table.
+//! Tests of reading the seed demo's table.
 
 use super::{DemoRow, parse_demo_table};
 

@@ -1,0 +1,204 @@
+//! Command-line arguments and the subcommands, one file each, and how a command fails.
+
+mod inspect;
+mod run;
+
+use std::process::ExitCode;
+
+/// Exit status when some task failed.
+pub const EXIT_TASK_FAILED: u8 = 1;
+/// Exit status for bad input: nothing ran.
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit status when tasks ran but their results could not all be written.
+pub const EXIT_IO: u8 = 3;
+/// Exit status when stdout's reader went away: 128 + SIGPIPE, as a shell reports a
+/// tool that a closed pipe ended.
+pub const EXIT_CLOSED_PIPE: u8 = 141;
+
+/// Why a command ended without an exit code of its own choosing.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input was bad (usage, a component, a call) and nothing ran.
+    BadInput(anyhow::Error),
+    /// Tasks ran, but writing what they gave failed.
+    Io(anyhow::Error),
+    /// Stdout was closed by its reader.
+    ClosedPipe,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    /// Errors are bad input unless a command says otherwise: checks come first.
+    fn from(e: E) -> Self {
+        Failure::BadInput(e.into())
+    }
+}
+
+impl Failure {
+    /// A write after tasks ran failed: a closed stdout is [`Failure::ClosedPipe`].
+    pub fn io(e: impl Into<anyhow::Error>) -> Self {
+        let e = e.into();
+        let closed = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        if closed {
+            Failure::ClosedPipe
+        } else {
+            Failure::Io(e)
+        }
+    }
+}
+
+/// Wask: run typed WebAssembly components as sandboxed, parallel tasks.
+#[derive(Debug, clap::Parser)]
+#[command(name = "host", version)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    Run(Box<run::RunCommand>),
+    Inspect(inspect::InspectCommand),
+}
+
+impl Command {
+    pub fn execute(self) -> Result<ExitCode, Failure> {
+        match self {
+            Command::Run(c) => c.execute(),
+            Command::Inspect(c) => c.execute(),
+        }
+    }
+}
+
+/// Flags shared by the commands that run tasks.
+#[derive(Debug, clap::Args)]
+pub struct RuntimeArgs {
+    /// Worker threads, and so tasks run at once [default: CPU cores]
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_at_least_one)]
+    parallel: Option<usize>,
+    /// Folder of the compiled-component cache [default: ~/.cache/wask/components]
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<std::path::PathBuf>,
+    /// Compile every component afresh, without the cache
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+}
+
+/// Each task's limits and capabilities. Sizes take a K, M or G suffix (powers of 1024).
+#[derive(Debug, clap::Args)]
+struct SandboxArgs {
+    /// Interrupt a task that runs longer than this many seconds [default: 300]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    timeout: Option<std::time::Duration>,
+    /// Meter fuel and give each task this much (about one unit per wasm instruction)
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Linear memory each task may grow to [default: 2G]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<usize>,
+    /// Table elements each task may grow to [default: 100000]
+    #[arg(long, value_name = "N")]
+    max_table_elements: Option<usize>,
+    /// Instances each task may create [default: 64]
+    #[arg(long, value_name = "N")]
+    max_instances: Option<usize>,
+    /// Wasm stack of each call [default: 512K]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_stack: Option<usize>,
+    /// Size of each task's result [default: 256M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_result: Option<usize>,
+    /// Bytes of stdout and of stderr kept per task [default: 1M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_output: Option<usize>,
+    /// Let tasks read a host folder, as HOST or HOST::GUEST (the path tasks see)
+    #[arg(long, value_name = "DIR")]
+    allow_read: Vec<String>,
+    /// Seed the tasks' random numbers, for reproducible runs
+    #[arg(long, value_name = "N")]
+    random_seed: Option<u64>,
+}
+
+impl RuntimeArgs {
+    fn config(&self) -> wask::RuntimeConfig {
+        let mut config = wask::RuntimeConfig::default();
+        if let Some(n) = self.parallel {
+            config.n_workers = n;
+        }
+        if self.no_cache {
+            config.sandbox.cache_dir = None;
+        } else if let Some(dir) = &self.cache_dir {
+            config.sandbox.cache_dir = Some(dir.clone());
+        }
+        let s = &self.sandbox;
+        let limits = &mut config.default_tenant.limits;
+        if let Some(t) = s.timeout {
+            limits.deadline = Some(t);
+        }
+        if let Some(fuel) = s.fuel {
+            config.sandbox.fuel = true;
+            limits.fuel = Some(fuel);
+        }
+        if let Some(bytes) = s.max_memory {
+            limits.max_memory_bytes = bytes;
+            config.sandbox.max_memory_bytes = config.sandbox.max_memory_bytes.max(bytes);
+        }
+        if let Some(n) = s.max_table_elements {
+            limits.max_table_elements = n;
+        }
+        if let Some(n) = s.max_instances {
+            limits.max_instances = n;
+        }
+        if let Some(bytes) = s.max_stack {
+            config.sandbox.max_wasm_stack = bytes;
+        }
+        if let Some(bytes) = s.max_result {
+            limits.max_result_bytes = bytes;
+        }
+        if let Some(bytes) = s.max_output {
+            limits.max_stdout_bytes = bytes;
+            limits.max_stderr_bytes = bytes;
+        }
+        let capabilities = &mut config.default_tenant.capabilities;
+        for dir in &s.allow_read {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            capabilities
+                .read_only_dirs
+                .push((host.into(), guest.to_owned()));
+        }
+        capabilities.random_seed = s.random_seed;
+        config
+    }
+}
+
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|secs| std::time::Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("expected a positive number of seconds, got `{s}`"))
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let (digits, shift) = match s.trim().to_ascii_uppercase() {
+        t if t.ends_with('K') => (t[..t.len() - 1].to_owned(), 10),
+        t if t.ends_with('M') => (t[..t.len() - 1].to_owned(), 20),
+        t if t.ends_with('G') => (t[..t.len() - 1].to_owned(), 30),
+        t => (t, 0),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("expected a size in bytes such as 65536, 64K, 16M or 2G, got `{s}`"))
+}
+
+fn parse_at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) | Err(_) => Err(format!("expected a whole number of at least 1, got `{s}`")),
+        Ok(n) => Ok(n),
+    }
+}

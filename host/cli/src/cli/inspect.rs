@@ -1,0 +1,37 @@
+//! `host inspect`: list a component's exported functions with their WIT signatures.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::Failure;
+
+/// Print the functions a component exports, with their WIT signatures (and, with
+/// --imports, what it imports).
+#[derive(Debug, clap::Args)]
+pub struct InspectCommand {
+    /// The component (.wasm) to inspect
+    component: PathBuf,
+    /// Also list the interfaces it imports, one `import NAME` line each
+    #[arg(long)]
+    imports: bool,
+}
+
+impl InspectCommand {
+    pub fn execute(self) -> Result<ExitCode, Failure> {
+        let component = wask::inspect(&self.component)?;
+        let mut lines: Vec<String> = component
+            .functions()
+            .iter()
+            .map(|f| f.signature().to_string())
+            .collect();
+        if self.imports {
+            lines.extend(component.imports().iter().map(|i| format!("import {i}")));
+        }
+        let mut stdout = std::io::stdout().lock();
+        for line in lines {
+            writeln!(stdout, "{line}").map_err(Failure::io)?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

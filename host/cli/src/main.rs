@@ -1,0 +1,31 @@
+//! The `host` binary: a thin CLI over the `wask` library.
+//!
+//! This is the one place that turns outcomes into exit codes, each with one meaning:
+//! 0 every task succeeded; 1 some task failed; 2 bad input, and nothing ran; 3 tasks
+//! ran, but their results could not all be written (an output file, a timeline); 141
+//! the reader of stdout went away (a closed pipe), which ends the run quietly, as it
+//! ends other Unix tools.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::Failure;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match args.command.execute() {
+        Ok(code) => code,
+        Err(Failure::BadInput(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cli::EXIT_BAD_INPUT)
+        }
+        Err(Failure::Io(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cli::EXIT_IO)
+        }
+        Err(Failure::ClosedPipe) => ExitCode::from(cli::EXIT_CLOSED_PIPE),
+    }
+}

@@ -1,0 +1,166 @@
+//! One queued task: what to run and the refs to resolve, run on a worker with its
+//! retries, its timeline span and, for a tuple result split into refs, one value each.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use wask_core::{ObjectId, TaskError, TaskOutput, Value};
+
+use super::submit::Arg;
+use crate::object_store::Completer;
+use crate::sandbox::{InvokeOptions, Phases, TaskComponent};
+use crate::timeline::{Recorder, TaskSpan};
+
+/// One queued task: what to run, and the refs to resolve.
+///
+/// **Invariant:** `run` is called at most once, and only when every `Arg::Ref` in
+/// `args` is ready; every completer is resolved by it, or by its drop.
+pub(super) struct TaskJob {
+    pub(super) component: TaskComponent,
+    pub(super) func: usize,
+    pub(super) args: Vec<Arg>,
+    pub(super) invoke: InvokeOptions,
+    pub(super) max_retries: u32,
+    /// One per ref: several when the tuple result is split.
+    pub(super) completers: Vec<Completer>,
+    pub(super) timeline: Option<Arc<Recorder>>,
+    pub(super) submitted: Instant,
+    pub(super) id: ObjectId,
+}
+
+impl TaskJob {
+    pub(super) fn run(self, worker_idx: usize) {
+        let started = Instant::now();
+        let mut phases = Phases::default();
+        let (outcome, attempts) = match self.inputs() {
+            Err(e) => (Err(e), 0),
+            Ok(_) if self.completers[0].is_cancelled() => (Err(TaskError::Cancelled), 0),
+            Ok(values) => self.attempt(&values, &mut phases),
+        };
+        // Record before resolving, so a caller that has every value also has every span.
+        if let Some(timeline) = &self.timeline {
+            timeline.record(TaskSpan {
+                object: self.id,
+                label: self.component.function(self.func).name().to_owned(),
+                worker_idx,
+                submitted: self.submitted,
+                started,
+                instantiated: phases.instantiated,
+                returned: phases.returned,
+                resolved: Instant::now(),
+                ok: outcome.is_ok(),
+            });
+        }
+        for completer in &self.completers {
+            completer.set_attempts(attempts);
+        }
+        resolve(self.completers, outcome);
+    }
+
+    /// Runs the call, again after a trap or host panic while retries are left and the
+    /// task is not cancelled. Gives the outcome and how many times it ran.
+    fn attempt(&self, args: &[Value], phases: &mut Phases) -> (Result<TaskOutput, TaskError>, u32) {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                self.component.invoke(self.func, args, &self.invoke, phases)
+            }))
+            .unwrap_or_else(|panic| Err(TaskError::HostPanic(panic_text(&panic))));
+            let retry = matches!(
+                outcome,
+                Err(TaskError::Trap { .. } | TaskError::HostPanic(_))
+            ) && attempts <= self.max_retries
+                && !self.completers[0].is_cancelled();
+            if !retry {
+                return (outcome, attempts);
+            }
+        }
+    }
+
+    /// The argument values, or the error of the first input that failed.
+    fn inputs(&self) -> Result<Vec<Value>, TaskError> {
+        let signature = self.component.function(self.func).signature();
+        self.args
+            .iter()
+            .enumerate()
+            .map(|(position, arg)| {
+                let input = match arg {
+                    Arg::Value(value) => return Ok(value.clone()),
+                    Arg::Ref(input) => input,
+                };
+                let Some(outcome) = input.peek() else {
+                    return Err(TaskError::Instantiate(format!(
+                        "input {} was not ready when the task started",
+                        input.id()
+                    )));
+                };
+                match outcome {
+                    Ok(output) => {
+                        // A put's value was checked at submit only if it was ready then.
+                        signature
+                            .check_arg(position, &output.value)
+                            .map_err(|e| TaskError::Instantiate(e.to_string()))?;
+                        Ok(output.value.clone())
+                    }
+                    Err(upstream @ TaskError::Upstream { .. }) => Err(upstream),
+                    Err(error) => Err(TaskError::Upstream {
+                        object: input.id(),
+                        function: input.producer().unwrap_or("put").to_owned(),
+                        error: Box::new(error),
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Resolves one ref with the outcome, or, for a split tuple, each ref with its
+/// element (the captured output goes with the first).
+fn resolve(mut completers: Vec<Completer>, outcome: Result<TaskOutput, TaskError>) {
+    if completers.len() == 1 {
+        completers.remove(0).resolve(outcome);
+        return;
+    }
+    let outcome = outcome.and_then(|output| match output.value {
+        Value::Tuple(items) if items.len() == completers.len() => {
+            Ok((items, output.stdout, output.stderr))
+        }
+        other => Err(TaskError::Trap {
+            message: format!(
+                "the task returned {} where a tuple of {} was declared",
+                other.describe(),
+                completers.len()
+            ),
+            panic: None,
+            stderr: String::new(),
+        }),
+    });
+    match outcome {
+        Ok((items, stdout, stderr)) => {
+            let mut output = Some((stdout, stderr));
+            for (completer, value) in completers.into_iter().zip(items) {
+                let (stdout, stderr) = output.take().unwrap_or_default();
+                completer.resolve(Ok(TaskOutput {
+                    value,
+                    stdout,
+                    stderr,
+                }));
+            }
+        }
+        Err(e) => {
+            for completer in completers {
+                completer.resolve(Err(e.clone()));
+            }
+        }
+    }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}

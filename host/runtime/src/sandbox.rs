@@ -1,0 +1,193 @@
+//! The sandbox: the one module that owns wasmtime's engine, linker and stores.
+//!
+//! A *task component* is a WebAssembly component whose exported functions are tasks.
+//! Loading one compiles it once (or loads the compiled artifact from the on-disk cache)
+//! and pre-instantiates it into an `InstancePre`. Every invocation then gets its own
+//! fresh `Store`: that store, with its own linear memory and WASI context, is the
+//! sandbox boundary, and it is dropped as soon as the call returns or traps.
+//!
+//! Nothing outside this module names a wasmtime type: types and values cross it as
+//! Wask's own ([`wask_core::ValueType`], [`wask_core::Value`]).
+
+mod cache;
+mod component;
+mod convert;
+mod fast;
+mod invoke;
+mod limiter;
+mod nested;
+mod trap;
+mod wasi;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wask_core::{LoadError, SetupError};
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+pub use self::component::{Call, TaskComponent, TaskFunction};
+use self::invoke::TaskState;
+pub(crate) use self::invoke::{InvokeOptions, Phases};
+pub(crate) use self::nested::TaskHost;
+
+/// How often the epoch ticker advances; deadlines are measured in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Settings of the sandbox shared by every task of a runtime.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Folder for compiled components (`None` compiles every time).
+    pub cache_dir: Option<PathBuf>,
+    /// Component instances that may be alive at once (sizes the pooling allocator).
+    pub max_instances: u32,
+    /// Largest linear memory any instance may reserve, in bytes: the ceiling of every
+    /// task's [`wask_core::Limits::max_memory_bytes`].
+    pub max_memory_bytes: usize,
+    /// Wasm stack each call may use, in bytes (wasmtime sets it per engine).
+    pub max_wasm_stack: usize,
+    /// Meter fuel, so tasks can be given [`wask_core::Limits::fuel`] (costs some speed).
+    pub fuel: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            cache_dir: default_cache_dir(),
+            max_instances: 64,
+            max_memory_bytes: wask_core::Limits::default().max_memory_bytes,
+            max_wasm_stack: 512 << 10,
+            fuel: false,
+        }
+    }
+}
+
+/// What a task may reach beyond its own memory. Nothing is granted by default: no
+/// files, no environment variables, no network, no inherited stdio (stdout and stderr
+/// are captured). Clocks and randomness are always there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Host folders the task may read, each as (host path, path the guest sees).
+    pub read_only_dirs: Vec<(PathBuf, String)>,
+    /// Seed of `wasi:random`, for reproducible runs; `None` draws fresh OS randomness.
+    pub random_seed: Option<u64>,
+}
+
+/// `$WASK_CACHE_DIR`, else `$XDG_CACHE_HOME/wask/components`, else `~/.cache/wask/components`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("WASK_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("wask").join("components"))
+}
+
+/// The shared engine and linker; cheap to share across worker threads behind an `Arc`.
+pub(crate) struct Sandbox {
+    engine: Engine,
+    linker: Linker<TaskState>,
+    cache: Option<cache::ComponentCache>,
+    config: SandboxConfig,
+    ticker_stop: Arc<AtomicBool>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn engine_error(e: impl std::fmt::Display) -> SetupError {
+    SetupError::Engine(format!("{e:#}"))
+}
+
+impl Sandbox {
+    pub(crate) fn new(config: SandboxConfig) -> Result<Self, SetupError> {
+        let mut pool = PoolingAllocationConfig::new();
+        let max_instances = config.max_instances.max(1);
+        // A wasip2 component built by rustc holds a few core instances (the program,
+        // the preview-1 adapter and shims) and up to two memories and tables.
+        pool.total_component_instances(max_instances)
+            .total_core_instances(max_instances.saturating_mul(8))
+            .total_memories(max_instances.saturating_mul(4))
+            .total_tables(max_instances.saturating_mul(4))
+            .max_memory_size(config.max_memory_bytes);
+        let mut wasm_config = Config::new();
+        wasm_config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .consume_fuel(config.fuel)
+            .max_wasm_stack(config.max_wasm_stack)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm_config).map_err(engine_error)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
+        nested::add_to_linker(&mut linker).map_err(engine_error)?;
+        let cache = match &config.cache_dir {
+            Some(dir) => Some(cache::ComponentCache::open(dir, &engine)?),
+            None => None,
+        };
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.clone();
+            let stop = ticker_stop.clone();
+            std::thread::Builder::new()
+                .name("wask-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|cause| SetupError::Thread {
+                    what: "the epoch ticker thread".into(),
+                    cause,
+                })?
+        };
+        Ok(Sandbox {
+            engine,
+            linker,
+            cache,
+            config,
+            ticker_stop,
+            ticker: Some(ticker),
+        })
+    }
+
+    /// Reads, compiles (or loads from the cache) and pre-instantiates a component file.
+    pub(crate) fn load(&self, path: &Path) -> Result<TaskComponent, LoadError> {
+        let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
+            path: path.to_owned(),
+            cause,
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        component::load(self, &name, path, &bytes)
+    }
+
+    /// Whether loading these component bytes would find their compiled form in the cache.
+    pub(crate) fn is_cached(&self, bytes: &[u8]) -> bool {
+        self.cache
+            .as_ref()
+            .is_some_and(|cache| cache.contains(bytes))
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
