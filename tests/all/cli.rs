@@ -384,3 +384,62 @@ fn retries_are_counted_in_the_error_line() {
         stdout(&out)
     );
 }
+
+#[test]
+fn exit_code_3_when_results_cannot_be_written_after_tasks_ran() {
+    let base = std::env::temp_dir().join(format!("wask-cli-exit3-{}", std::process::id()));
+    let images = base.join("images");
+    let out = base.join("out");
+    let written = wask_kernels::sample_images::write_sample_set(&images, 1, 16).unwrap();
+    // Where the result file would go stands a folder: the write fails after the task ran.
+    std::fs::create_dir_all(out.join(written[0].file_name().unwrap())).unwrap();
+    let result = check(
+        &[
+            "run",
+            guests::IMAGE_FILTERS,
+            "--invoke",
+            "grayscale-blur(@)",
+            images.to_str().unwrap(),
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+        None,
+        3,
+        "cannot write",
+    );
+    assert!(stderr(&result).contains("tasks: 1"), "{}", stderr(&result));
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly_with_141() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(wask_tests::host_bin())
+        .args(["run", guests::FIBONACCI, "--invoke", "fib(10)", "--repeat", "1000000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "\"55\"\n");
+    // The reader is gone now: the next writes fail with a broken pipe.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "a closed pipe is not an error to report");
+}
+
+#[test]
+fn exit_codes_0_1_and_2_each_mean_one_thing() {
+    check(&["run", guests::FIBONACCI, "--invoke", "fib(3)"], None, 0, "failed: 0");
+    check(
+        &["run", guests::HOSTILE, "--invoke", r#"panic("x")"#],
+        None,
+        1,
+        "failed: 1",
+    );
+    let out = check(&["run", guests::FIBONACCI, "--invoke", "fib(-1)"], None, 2, "error:");
+    assert_eq!(stdout(&out), "", "nothing ran");
+}

@@ -249,6 +249,36 @@ fn fuel_meters_a_task_when_turned_on() {
 }
 
 #[test]
+fn a_fuel_limit_without_metering_is_refused_when_made_not_at_submit() {
+    let mut config = RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    };
+    config.default_tenant.limits.fuel = Some(1_000);
+    let err = Runtime::new(config).unwrap_err();
+    assert!(matches!(err, wask::SetupError::FuelOff { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("meters no fuel"),
+        "{err}"
+    );
+    let rt = Runtime::new(RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let mut fuelled = TenantConfig::default();
+    fuelled.limits.fuel = Some(1_000);
+    assert_eq!(
+        rt.add_tenant("fuelled", fuelled).unwrap_err(),
+        wask::SubmitError::FuelOff
+    );
+    assert!(matches!(
+        rt.add_tenant("bad id!", TenantConfig::default()),
+        Err(wask::SubmitError::BadTenantId(_))
+    ));
+}
+
+#[test]
 fn the_instance_limit_is_named_and_an_import_free_component_needs_no_wasi() {
     let rt = Runtime::new(RuntimeConfig {
         n_workers: 1,

@@ -7,7 +7,7 @@
 //! [`Value`]; strings and chars are escaped, so no control character a guest returns
 //! reaches a terminal raw.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::ops::Range;
 
 use wasm_wave::ast::{Node, NodeType};
@@ -15,7 +15,7 @@ use wasm_wave::untyped::{UntypedFuncCall, UntypedValue};
 
 use crate::error::CallError;
 use crate::signature::Exports;
-use crate::types::{Field, ValueType};
+use crate::types::{Case, Field, ValueType};
 use crate::value::Value;
 
 /// Deepest nesting of brackets a call may have; the parser recurses once per level.
@@ -111,6 +111,26 @@ fn syntax(text: &str, span: Range<usize>, message: impl fmt::Display) -> CallErr
     }
 }
 
+fn looks_like_call(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic()) && text.contains('(')
+}
+
+/// Arguments alone, `(1, 2)` or `1, 2`, as a call of the component's only function.
+fn with_only_function(exports: &Exports, text: &str) -> Result<String, CallError> {
+    let [only] = exports.functions() else {
+        return Err(CallError::AmbiguousFunction {
+            text: quote(text, 0..0),
+            component: exports.component().to_owned(),
+            available: exports.list(),
+        });
+    };
+    Ok(if text.starts_with('(') {
+        format!("{}{text}", only.name())
+    } else {
+        format!("{}({text})", only.name())
+    })
+}
+
 /// Parses `name(arg, ...)`, or only the arguments when there is one export, and reads
 /// each argument as its parameter's type.
 pub(crate) fn parse_call(exports: &Exports, text: &str) -> Result<(usize, Vec<Value>), CallError> {
@@ -122,24 +142,12 @@ pub(crate) fn parse_call(exports: &Exports, text: &str) -> Result<(usize, Vec<Va
             format!("it nests brackets deeper than {MAX_NESTING} levels"),
         ));
     }
-    let looks_like_call = text.starts_with(|c: char| c.is_ascii_alphabetic()) && text.contains('(');
     let wrapped;
     let parsed = match UntypedFuncCall::parse(text) {
         Ok(call) => call,
-        Err(e) if looks_like_call => return Err(syntax(text, e.span(), &e)),
+        Err(e) if looks_like_call(text) => return Err(syntax(text, e.span(), &e)),
         Err(_) => {
-            let [only] = exports.functions() else {
-                return Err(CallError::AmbiguousFunction {
-                    text: quote(text, 0..0),
-                    component: exports.component().to_owned(),
-                    available: exports.list(),
-                });
-            };
-            wrapped = if text.starts_with('(') {
-                format!("{}{text}", only.name())
-            } else {
-                format!("{}({text})", only.name())
-            };
+            wrapped = with_only_function(exports, text)?;
             UntypedFuncCall::parse(&wrapped).map_err(|e| syntax(&wrapped, e.span(), &e))?
         }
     };
@@ -308,66 +316,17 @@ fn value_from_node(node: &Node, ty: &ValueType, src: &str) -> Result<Value, Node
                     .collect::<Result<_, _>>()?,
             )
         }
-        ValueType::Variant(cases) => {
-            let (label, payload) = node.as_variant(src).map_err(bad)?;
-            let case = cases
-                .iter()
-                .find(|c| c.name == label)
-                .ok_or_else(|| NodeError::new(node, format!("unknown case `{label}` of {ty}")))?;
-            Value::Variant(
-                label.to_owned(),
-                payload_of(node, label, case.ty.as_ref(), payload, src)?,
-            )
-        }
+        ValueType::Variant(cases) => variant(node, cases, ty, src)?,
         ValueType::Enum(names) => {
             let label = node.as_enum(src).map_err(bad)?;
             if !names.iter().any(|n| n == label) {
-                return Err(NodeError::new(
-                    node,
-                    format!("unknown case `{label}` of {ty}"),
-                ));
+                return Err(NodeError::new(node, format!("unknown case `{label}` of {ty}")));
             }
             Value::Enum(label.to_owned())
         }
-        ValueType::Option(some) => match node.ty() {
-            NodeType::OptionSome | NodeType::OptionNone => {
-                let payload = node.as_option().map_err(bad)?;
-                let value = payload.map(|p| value_from_node(p, some, src)).transpose()?;
-                Value::Option(value.map(Box::new))
-            }
-            _ if flattenable(some) => {
-                Value::Option(Some(Box::new(value_from_node(node, some, src)?)))
-            }
-            _ => return Err(bad_of(node, ty, src)),
-        },
-        ValueType::Result { ok, err } => match node.ty() {
-            NodeType::ResultOk | NodeType::ResultErr => match node.as_result().map_err(bad)? {
-                Ok(p) => Value::Result(Ok(payload_of(node, "ok", ok.as_deref(), p, src)?)),
-                Err(p) => Value::Result(Err(payload_of(node, "err", err.as_deref(), p, src)?)),
-            },
-            _ => match ok {
-                Some(ok) if flattenable(ok) => {
-                    Value::Result(Ok(Some(Box::new(value_from_node(node, ok, src)?))))
-                }
-                _ => return Err(bad_of(node, ty, src)),
-            },
-        },
-        ValueType::Flags(names) => {
-            let given: Vec<&str> = node.as_flags(src).map_err(bad)?.collect();
-            if let Some(unknown) = given.iter().find(|g| !names.iter().any(|n| n == *g)) {
-                return Err(NodeError::new(
-                    node,
-                    format!("unknown flag `{unknown}` of {ty}"),
-                ));
-            }
-            Value::Flags(
-                names
-                    .iter()
-                    .filter(|n| given.contains(&n.as_str()))
-                    .cloned()
-                    .collect(),
-            )
-        }
+        ValueType::Option(some) => option(node, some, ty, src)?,
+        ValueType::Result { ok, err } => result(node, ok.as_deref(), err.as_deref(), ty, src)?,
+        ValueType::Flags(names) => flags(node, names, ty, src)?,
         ValueType::Unsupported(name) => {
             return Err(NodeError::new(
                 node,
@@ -375,6 +334,70 @@ fn value_from_node(node: &Node, ty: &ValueType, src: &str) -> Result<Value, Node
             ));
         }
     })
+}
+
+fn variant(node: &Node, cases: &[Case], ty: &ValueType, src: &str) -> Result<Value, NodeError> {
+    let (label, payload) = node.as_variant(src).map_err(wave_err(node, ty, src))?;
+    let case = cases
+        .iter()
+        .find(|c| c.name == label)
+        .ok_or_else(|| NodeError::new(node, format!("unknown case `{label}` of {ty}")))?;
+    let payload = payload_of(node, label, case.ty.as_ref(), payload, src)?;
+    Ok(Value::Variant(label.to_owned(), payload))
+}
+
+fn option(node: &Node, some: &ValueType, ty: &ValueType, src: &str) -> Result<Value, NodeError> {
+    match node.ty() {
+        NodeType::OptionSome | NodeType::OptionNone => {
+            let payload = node.as_option().map_err(wave_err(node, ty, src))?;
+            let value = payload.map(|p| value_from_node(p, some, src)).transpose()?;
+            Ok(Value::Option(value.map(Box::new)))
+        }
+        _ if flattenable(some) => Ok(Value::Option(Some(Box::new(value_from_node(
+            node, some, src,
+        )?)))),
+        _ => Err(bad_of(node, ty, src)),
+    }
+}
+
+fn result(
+    node: &Node,
+    ok: Option<&ValueType>,
+    err: Option<&ValueType>,
+    ty: &ValueType,
+    src: &str,
+) -> Result<Value, NodeError> {
+    match node.ty() {
+        NodeType::ResultOk | NodeType::ResultErr => {
+            Ok(match node.as_result().map_err(wave_err(node, ty, src))? {
+                Ok(p) => Value::Result(Ok(payload_of(node, "ok", ok, p, src)?)),
+                Err(p) => Value::Result(Err(payload_of(node, "err", err, p, src)?)),
+            })
+        }
+        _ => match ok {
+            Some(ok) if flattenable(ok) => Ok(Value::Result(Ok(Some(Box::new(
+                value_from_node(node, ok, src)?,
+            ))))),
+            _ => Err(bad_of(node, ty, src)),
+        },
+    }
+}
+
+fn flags(node: &Node, names: &[String], ty: &ValueType, src: &str) -> Result<Value, NodeError> {
+    let given: Vec<&str> = node
+        .as_flags(src)
+        .map_err(wave_err(node, ty, src))?
+        .collect();
+    if let Some(unknown) = given.iter().find(|g| !names.iter().any(|n| n == *g)) {
+        return Err(NodeError::new(node, format!("unknown flag `{unknown}` of {ty}")));
+    }
+    Ok(Value::Flags(
+        names
+            .iter()
+            .filter(|n| given.contains(&n.as_str()))
+            .cloned()
+            .collect(),
+    ))
 }
 
 fn bad_of(node: &Node, ty: &ValueType, src: &str) -> NodeError {
@@ -452,156 +475,6 @@ fn payload_of(
     }
 }
 
-/// WAVE's keywords: a label spelled like one is written with a `%` in front.
-fn is_keyword(label: &str) -> bool {
-    matches!(
-        label,
-        "true" | "false" | "some" | "none" | "ok" | "err" | "inf" | "nan"
-    )
-}
-
-fn write_label(f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
-    if is_keyword(label) {
-        f.write_char('%')?;
-    }
-    f.write_str(label)
-}
-
-fn write_escaped(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
-    // escape_debug writes control and non-printable characters as \u{..} and escapes
-    // quotes and backslashes, so a value never writes raw control codes.
-    write!(f, "{}", c.escape_debug())
-}
-
-fn write_float(f: &mut fmt::Formatter<'_>, x: f64, text: impl fmt::Display) -> fmt::Result {
-    if x.is_nan() {
-        f.write_str("nan")
-    } else {
-        write!(f, "{text}")
-    }
-}
-
-fn write_seq<'v>(
-    f: &mut fmt::Formatter<'_>,
-    open: &str,
-    items: impl Iterator<Item = &'v Value>,
-    close: &str,
-) -> fmt::Result {
-    f.write_str(open)?;
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            f.write_str(", ")?;
-        }
-        write!(f, "{item}")?;
-    }
-    f.write_str(close)
-}
-
-fn write_payload(f: &mut fmt::Formatter<'_>, payload: Option<&Value>) -> fmt::Result {
-    match payload {
-        Some(p) => write!(f, "({p})"),
-        None => Ok(()),
-    }
-}
-
-impl fmt::Display for Value {
-    /// The value in WAVE, as `wasmtime run --invoke` prints it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::S8(n) => write!(f, "{n}"),
-            Value::U8(n) => write!(f, "{n}"),
-            Value::S16(n) => write!(f, "{n}"),
-            Value::U16(n) => write!(f, "{n}"),
-            Value::S32(n) => write!(f, "{n}"),
-            Value::U32(n) => write!(f, "{n}"),
-            Value::S64(n) => write!(f, "{n}"),
-            Value::U64(n) => write!(f, "{n}"),
-            Value::Float32(x) => write_float(f, f64::from(*x), x),
-            Value::Float64(x) => write_float(f, *x, x),
-            Value::Char(c) => {
-                f.write_char('\'')?;
-                write_escaped(f, *c)?;
-                f.write_char('\'')
-            }
-            Value::String(s) => {
-                f.write_char('"')?;
-                for c in s.chars() {
-                    write_escaped(f, c)?;
-                }
-                f.write_char('"')
-            }
-            Value::Bytes(bytes) => {
-                f.write_char('[')?;
-                for (i, b) in bytes.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{b}")?;
-                }
-                f.write_char(']')
-            }
-            Value::List(items) | Value::FixedLengthList(items) => {
-                write_seq(f, "[", items.iter(), "]")
-            }
-            Value::Tuple(items) => write_seq(f, "(", items.iter(), ")"),
-            Value::Map(entries) => {
-                f.write_char('[')?;
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "({k}, {v})")?;
-                }
-                f.write_char(']')
-            }
-            Value::Record(fields) => {
-                f.write_char('{')?;
-                let mut first = true;
-                for (name, v) in fields {
-                    if matches!(v, Value::Option(None)) {
-                        continue;
-                    }
-                    if !first {
-                        f.write_str(", ")?;
-                    }
-                    first = false;
-                    write_label(f, name)?;
-                    write!(f, ": {v}")?;
-                }
-                if first {
-                    f.write_char(':')?;
-                }
-                f.write_char('}')
-            }
-            Value::Variant(case, payload) => {
-                write_label(f, case)?;
-                write_payload(f, payload.as_deref())
-            }
-            Value::Enum(case) => write_label(f, case),
-            Value::Option(None) => f.write_str("none"),
-            Value::Option(Some(v)) => write!(f, "some({v})"),
-            Value::Result(Ok(payload)) => {
-                f.write_str("ok")?;
-                write_payload(f, payload.as_deref())
-            }
-            Value::Result(Err(payload)) => {
-                f.write_str("err")?;
-                write_payload(f, payload.as_deref())
-            }
-            Value::Flags(names) => {
-                f.write_char('{')?;
-                for (i, name) in names.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write_label(f, name)?;
-                }
-                f.write_char('}')
-            }
-        }
-    }
-}
-
+mod print;
 #[cfg(test)]
 mod test;

@@ -162,20 +162,10 @@ impl RunCommand {
             let Some((p, object)) = in_flight.pop_front() else {
                 break;
             };
-            let line = match runtime.get_output(&object, None) {
-                Ok(output) => {
-                    if self.show_output {
-                        progress.suspend(|| show_output(idx, &output.stdout, &output.stderr));
-                    }
-                    self.success_line(&output.value, p, idx, multi_template)
-                }
-                Err(e) => {
-                    tally.n_failed += 1;
-                    Ok(self.error_line(&e.to_string(), object.attempts()))
-                }
-            };
+            let line = self.result_line(runtime, &object, p, idx, multi_template, &progress);
             tally.n_done += 1;
-            printed = line.and_then(|line| {
+            tally.n_failed += usize::from(matches!(line, Ok((_, false))));
+            printed = line.and_then(|(line, _)| {
                 progress
                     .suspend(|| writeln!(stdout, "{line}"))
                     .map_err(Failure::io)
@@ -195,6 +185,28 @@ impl RunCommand {
             }
         }
         printed
+    }
+
+    /// Waits for one task and gives the line to print for it, and whether it succeeded.
+    fn result_line(
+        &self,
+        runtime: &Runtime,
+        object: &ObjectRef,
+        planned: &Planned,
+        idx: usize,
+        multi_template: bool,
+        progress: &indicatif::ProgressBar,
+    ) -> Result<(String, bool), Failure> {
+        match runtime.get_output(object, None) {
+            Ok(output) => {
+                if self.show_output {
+                    progress.suspend(|| show_output(idx, &output.stdout, &output.stderr));
+                }
+                let line = self.success_line(&output.value, planned, idx, multi_template)?;
+                Ok((line, true))
+            }
+            Err(e) => Ok((self.error_line(&e.to_string(), object.attempts()), false)),
+        }
     }
 
     /// The line printed for a failed task: one line, whatever the message holds.
@@ -291,7 +303,7 @@ impl RunCommand {
 fn show_output(idx: usize, stdout: &[u8], stderr: &[u8]) {
     for (name, bytes) in [("stdout", stdout), ("stderr", stderr)] {
         for line in String::from_utf8_lossy(bytes).lines() {
-            eprintln!("[task {idx} {name}] {line}");
+            eprintln!("[task {idx} {name}] {}", wask_core::escape_control(line));
         }
     }
 }

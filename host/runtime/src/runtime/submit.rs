@@ -243,17 +243,17 @@ pub(crate) fn enqueue(
     if limits.fuel.is_some() && !core.fuel {
         return Err(SubmitError::FuelOff);
     }
-    let producer = component.function(func).signature().shared_name();
     let (refs, completers): (Vec<ObjectRef>, Vec<Completer>) = result_types
         .into_iter()
         .map(|ty| {
+            let producer = component.function(func).signature().shared_name();
             core.objects
-                .pending(&tenant.id, &tenant.account, ty, Some(producer.clone()))
+                .pending(&tenant.id, &tenant.account, ty, Some(producer))
         })
         .unzip();
-    let host = component
-        .imports_task_host()
-        .then(|| Arc::new(NestedTasks::new(core, tenant, &component, limits)) as Arc<dyn TaskHost>);
+    let host = component.imports_task_host().then(|| {
+        Arc::new(NestedTasks::new(core, tenant, &component, limits)) as Arc<dyn TaskHost>
+    });
     let job = TaskJob {
         invoke: InvokeOptions {
             limits,
@@ -270,6 +270,12 @@ pub(crate) fn enqueue(
         submitted: Instant::now(),
         id: refs[0].id(),
     };
+    queue(core, tenant, job, options.priority);
+    Ok(refs)
+}
+
+/// Queues a job on its tenant's queue now, or when the last of its input refs is ready.
+fn queue(core: &Core, tenant: &TenantState, job: TaskJob, priority: i32) {
     let waiting: Vec<ObjectRef> = job
         .args
         .iter()
@@ -279,7 +285,7 @@ pub(crate) fn enqueue(
         })
         .collect();
     let spawner = core.spawner.clone();
-    let (queue, priority) = (tenant.queue, options.priority);
+    let queue = tenant.queue;
     let launch = move || {
         spawner.spawn(
             queue,
@@ -292,7 +298,6 @@ pub(crate) fn enqueue(
     } else {
         launch_when_ready(&waiting, launch);
     }
-    Ok(refs)
 }
 
 /// Runs `launch` on the thread that resolves the last of `inputs`.

@@ -196,6 +196,30 @@ fn core_instances(bytes: &[u8]) -> usize {
         .sum()
 }
 
+/// The component's exported functions, with their signatures in Wask's types.
+fn exported_functions(component: &Component, engine: &wasmtime::Engine) -> Vec<TaskFunction> {
+    let mut functions = Vec::new();
+    for (export_name, item) in component.component_type().exports(engine) {
+        let ComponentItem::ComponentFunc(func) = item.ty else {
+            continue;
+        };
+        let Some(index) = component.get_export_index(None, export_name) else {
+            continue;
+        };
+        let params: Vec<_> = func
+            .params()
+            .map(|(name, ty)| (name.to_owned(), convert::value_type(&ty)))
+            .collect();
+        let result = func.results().next().map(|ty| convert::value_type(&ty));
+        functions.push(TaskFunction {
+            fast: fast::shape_of(&params, result.as_ref()),
+            signature: Signature::new(export_name, params, result),
+            index,
+        });
+    }
+    functions
+}
+
 /// Compiles (or takes from the cache) and pre-instantiates component bytes.
 pub(super) fn load(
     sandbox: &Sandbox,
@@ -220,25 +244,7 @@ pub(super) fn load(
             message: format!("{e:#}"),
         })?;
     let engine = &sandbox.engine;
-    let mut functions = Vec::new();
-    for (export_name, item) in component.component_type().exports(engine) {
-        let ComponentItem::ComponentFunc(func) = item.ty else {
-            continue;
-        };
-        let Some(index) = component.get_export_index(None, export_name) else {
-            continue;
-        };
-        let params: Vec<_> = func
-            .params()
-            .map(|(name, ty)| (name.to_owned(), convert::value_type(&ty)))
-            .collect();
-        let result = func.results().next().map(|ty| convert::value_type(&ty));
-        functions.push(TaskFunction {
-            fast: fast::shape_of(&params, result.as_ref()),
-            signature: Signature::new(export_name, params, result),
-            index,
-        });
-    }
+    let functions = exported_functions(&component, engine);
     if functions.is_empty() {
         return Err(LoadError::NoFunctions {
             path: path.to_owned(),

@@ -102,11 +102,6 @@ pub(super) fn to_val(value: &Value) -> Val {
 
 /// A wasmtime value of type `ty` as a [`Value`] (a `list<u8>` becomes bytes).
 pub(super) fn from_val(val: Val, ty: &ValueType) -> Result<Value, String> {
-    let boxed = |v: Option<Box<Val>>, ty: Option<&ValueType>| match (v, ty) {
-        (None, _) => Ok(None),
-        (Some(v), Some(ty)) => Ok(Some(Box::new(from_val(*v, ty)?))),
-        (Some(_), None) => Err("a payload where the type has none".to_owned()),
-    };
     Ok(match (val, ty) {
         (Val::Bool(b), _) => Value::Bool(b),
         (Val::S8(n), _) => Value::S8(n),
@@ -121,6 +116,22 @@ pub(super) fn from_val(val: Val, ty: &ValueType) -> Result<Value, String> {
         (Val::Float64(n), _) => Value::Float64(n),
         (Val::Char(c), _) => Value::Char(c),
         (Val::String(s), _) => Value::String(s),
+        (Val::Enum(case), _) => Value::Enum(case),
+        (Val::Flags(names), _) => Value::Flags(names),
+        (Val::Resource(_), _) => return Err("a resource, which Wask cannot hold as a value".into()),
+        (Val::Future(_) | Val::Stream(_) | Val::ErrorContext(_), _) => {
+            return Err("a future, stream or error-context, which Wask cannot hold".into());
+        }
+        (val, ty) => compound(val, ty)?,
+    })
+}
+
+/// A list, tuple, map, record, variant, option or result value.
+fn compound(val: Val, ty: &ValueType) -> Result<Value, String> {
+    let all = |items: Vec<Val>, ty: &ValueType| -> Result<Vec<Value>, String> {
+        items.into_iter().map(|v| from_val(v, ty)).collect()
+    };
+    Ok(match (val, ty) {
         (Val::List(items), ValueType::List(elem)) if **elem == ValueType::U8 => {
             let bytes: Option<Vec<u8>> = items
                 .iter()
@@ -131,18 +142,10 @@ pub(super) fn from_val(val: Val, ty: &ValueType) -> Result<Value, String> {
                 .collect();
             Value::Bytes(bytes.ok_or("a list<u8> holding something else")?.into())
         }
-        (Val::List(items), ValueType::List(elem)) => Value::List(
-            items
-                .into_iter()
-                .map(|v| from_val(v, elem))
-                .collect::<Result<_, _>>()?,
-        ),
-        (Val::FixedLengthList(items), ValueType::FixedList(elem, _)) => Value::FixedLengthList(
-            items
-                .into_iter()
-                .map(|v| from_val(v, elem))
-                .collect::<Result<_, _>>()?,
-        ),
+        (Val::List(items), ValueType::List(elem)) => Value::List(all(items, elem)?),
+        (Val::FixedLengthList(items), ValueType::FixedList(elem, _)) => {
+            Value::FixedLengthList(all(items, elem)?)
+        }
         (Val::Tuple(items), ValueType::Tuple(types)) => Value::Tuple(
             items
                 .into_iter()
@@ -168,22 +171,23 @@ pub(super) fn from_val(val: Val, ty: &ValueType) -> Result<Value, String> {
                 .iter()
                 .find(|c| c.name == case)
                 .and_then(|c| c.ty.as_ref());
-            let payload = boxed(payload, ty)?;
-            Value::Variant(case, payload)
+            Value::Variant(case, payload_of(payload, ty)?)
         }
-        (Val::Enum(case), _) => Value::Enum(case),
-        (Val::Option(v), ValueType::Option(some)) => Value::Option(boxed(v, Some(some))?),
+        (Val::Option(v), ValueType::Option(some)) => Value::Option(payload_of(v, Some(some))?),
         (Val::Result(Ok(v)), ValueType::Result { ok, .. }) => {
-            Value::Result(Ok(boxed(v, ok.as_deref())?))
+            Value::Result(Ok(payload_of(v, ok.as_deref())?))
         }
         (Val::Result(Err(v)), ValueType::Result { err, .. }) => {
-            Value::Result(Err(boxed(v, err.as_deref())?))
-        }
-        (Val::Flags(names), _) => Value::Flags(names),
-        (Val::Resource(_), _) => return Err("a resource, which Wask cannot hold as a value".into()),
-        (Val::Future(_) | Val::Stream(_) | Val::ErrorContext(_), _) => {
-            return Err("a future, stream or error-context, which Wask cannot hold".into());
+            Value::Result(Err(payload_of(v, err.as_deref())?))
         }
         (val, ty) => return Err(format!("a value {val:?} that does not fit its type {ty}")),
     })
+}
+
+fn payload_of(v: Option<Box<Val>>, ty: Option<&ValueType>) -> Result<Option<Box<Value>>, String> {
+    match (v, ty) {
+        (None, _) => Ok(None),
+        (Some(v), Some(ty)) => Ok(Some(Box::new(from_val(*v, ty)?))),
+        (Some(_), None) => Err("a payload where the type has none".to_owned()),
+    }
 }
