@@ -6,7 +6,7 @@
 #   2. otherwise (the usual case on a fresh Debian 12 machine, where rustup cannot
 #      download targets): Debian's rustc-web/cargo-web 1.96 with the library source,
 #      lld-19 and wasi-libc, plus wasm-component-ld from the Rust package registry.
-#      std is then built from source (-Zbuild-std) by scripts/guest-cargo.
+#      std is then built from source (-Zbuild-std) by scripts/build-guests.sh.
 # With --check it installs nothing and only checks.
 # On success it prints the route it chose. On failure it names the missing piece
 # and how to get it, and exits non-zero.

@@ -3,6 +3,7 @@
 //! The nested build runs through scripts/build-guests.sh, which checks the guest
 //! toolchain but never installs it (`cargo xtask bootstrap` does that).
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -20,17 +21,17 @@ fn main() {
         .arg(&target_dir)
         .output()
         .expect("bash runs scripts/build-guests.sh");
-    if !output.status.success() {
-        panic!(
-            "building the guest tasks failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    assert!(
+        output.status.success(),
+        "building the guest tasks failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let mut consts = String::new();
     for line in String::from_utf8(output.stdout).unwrap().lines() {
         let (name, path) = line.split_once('\t').expect("NAME<TAB>PATH lines");
-        consts += &format!(
-            "/// The `{name}` guest component, built from guest-tasks/{name}.\npub const {}: &str = {path:?};\n",
+        let _ = writeln!(
+            consts,
+            "/// The `{name}` guest component, built from guest-tasks/{name}.\npub const {}: &str = {path:?};",
             name.to_uppercase().replace('-', "_")
         );
     }

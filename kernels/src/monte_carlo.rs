@@ -4,7 +4,7 @@
 //!
 //! Points come from one xoshiro256** generator (Blackman and Vigna,
 //! <https://prng.di.unimi.it/>) whose four state words are the first four outputs of a
-//! SplitMix64 stream started at `seed` (the seeding the xoshiro authors recommend; it
+//! `SplitMix64` stream started at `seed` (the seeding the xoshiro authors recommend; it
 //! never yields the forbidden all-zero state). Each point takes two consecutive outputs,
 //! `x` first, then `y`.
 //!
@@ -53,7 +53,7 @@ fn is_inside(x: u64, y: u64) -> bool {
     a * a + b * b <= RADIUS_SQUARED
 }
 
-/// One step of SplitMix64 (Steele, Lea and Flood; Vigna's constants): advances `state`
+/// One step of `SplitMix64` (Steele, Lea and Flood; Vigna's constants): advances `state`
 /// and returns the next output.
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -70,7 +70,7 @@ struct Xoshiro256StarStar {
 }
 
 impl Xoshiro256StarStar {
-    /// The generator whose state is the first four outputs of SplitMix64 from `seed`.
+    /// The generator whose state is the first four outputs of `SplitMix64` from `seed`.
     fn seeded(seed: u64) -> Self {
         let mut stream = seed;
         Xoshiro256StarStar {

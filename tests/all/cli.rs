@@ -415,7 +415,14 @@ fn exit_code_3_when_results_cannot_be_written_after_tasks_ran() {
 fn a_closed_stdout_ends_the_run_quietly_with_141() {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(wask_tests::host_bin())
-        .args(["run", guests::FIBONACCI, "--invoke", "fib(10)", "--repeat", "1000000"])
+        .args([
+            "run",
+            guests::FIBONACCI,
+            "--invoke",
+            "fib(10)",
+            "--repeat",
+            "1000000",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -433,13 +440,23 @@ fn a_closed_stdout_ends_the_run_quietly_with_141() {
 
 #[test]
 fn exit_codes_0_1_and_2_each_mean_one_thing() {
-    check(&["run", guests::FIBONACCI, "--invoke", "fib(3)"], None, 0, "failed: 0");
+    check(
+        &["run", guests::FIBONACCI, "--invoke", "fib(3)"],
+        None,
+        0,
+        "failed: 0",
+    );
     check(
         &["run", guests::HOSTILE, "--invoke", r#"panic("x")"#],
         None,
         1,
         "failed: 1",
     );
-    let out = check(&["run", guests::FIBONACCI, "--invoke", "fib(-1)"], None, 2, "error:");
+    let out = check(
+        &["run", guests::FIBONACCI, "--invoke", "fib(-1)"],
+        None,
+        2,
+        "error:",
+    );
     assert_eq!(stdout(&out), "", "nothing ran");
 }

@@ -198,7 +198,7 @@ fn nested_tasks_deeper_than_the_pool_do_not_deadlock() {
         .submit(flow.parse_call("count-tree(4)").unwrap())
         .unwrap();
     assert_eq!(
-        rt.get(&tree, Some(std::time::Duration::from_secs(120)))
+        rt.get(&tree, Some(std::time::Duration::from_mins(2)))
             .unwrap(),
         Value::U64(31)
     );
@@ -224,7 +224,7 @@ fn nested_tasks_run_for_a_tenant_capped_at_one_task() {
         .unwrap();
     assert_eq!(
         capped
-            .get(&tree, Some(std::time::Duration::from_secs(120)))
+            .get(&tree, Some(std::time::Duration::from_mins(2)))
             .unwrap(),
         Value::U64(7)
     );

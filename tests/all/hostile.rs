@@ -257,10 +257,7 @@ fn a_fuel_limit_without_metering_is_refused_when_made_not_at_submit() {
     config.default_tenant.limits.fuel = Some(1_000);
     let err = Runtime::new(config).unwrap_err();
     assert!(matches!(err, wask::SetupError::FuelOff { .. }), "{err:?}");
-    assert!(
-        err.to_string().contains("meters no fuel"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("meters no fuel"), "{err}");
     let rt = Runtime::new(RuntimeConfig {
         n_workers: 1,
         ..RuntimeConfig::default()

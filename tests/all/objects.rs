@@ -45,7 +45,7 @@ fn refs_can_be_awaited_under_tokio_and_the_blocking_api_stays() {
             .submit(fib.parse_call("generate-fibonacci(30000)").unwrap())
             .unwrap();
         values.push(
-            tokio::time::timeout(Duration::from_secs(60), slow)
+            tokio::time::timeout(Duration::from_mins(1), slow)
                 .await
                 .unwrap()
                 .unwrap(),
@@ -116,13 +116,11 @@ fn past_the_memory_cap_values_spill_to_disk_and_come_back() {
     assert_eq!(spilled, 3, "two in memory, three on disk");
     assert!(rt.store_memory_used() <= 1000);
     let files = || {
-        std::fs::read_dir(&spill_root)
-            .map(|dirs| {
-                dirs.flatten()
-                    .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
-                    .count()
-            })
-            .unwrap_or(0)
+        std::fs::read_dir(&spill_root).map_or(0, |dirs| {
+            dirs.flatten()
+                .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+                .count()
+        })
     };
     assert_eq!(files(), 3);
     drop(refs);

@@ -153,7 +153,7 @@ fn a_tenant_with_many_queued_tasks_does_not_starve_one_with_few() {
     small.get_all(&small_refs, None).unwrap();
     let mut spans = rt.take_timeline().spans;
     spans.sort_by_key(|s| s.started);
-    let small_ids: Vec<_> = small_refs.iter().map(|r| r.id()).collect();
+    let small_ids: Vec<_> = small_refs.iter().map(wask::ObjectRef::id).collect();
     let positions: Vec<usize> = spans
         .iter()
         .enumerate()
@@ -180,7 +180,7 @@ fn cancel_stops_a_queued_task_and_interrupts_a_running_one() {
     rt.cancel(&running).unwrap();
     for object in [&running, &queued] {
         assert!(matches!(
-            rt.get(object, Some(Duration::from_secs(60))),
+            rt.get(object, Some(Duration::from_mins(1))),
             Err(GetError::Task {
                 error: TaskError::Cancelled,
                 ..
@@ -239,5 +239,5 @@ fn per_tenant_limits_apply_and_a_submission_can_override_them() {
         ..Default::default()
     };
     let object = tight.call(call).options(roomy).submit().unwrap();
-    assert_eq!(tight.get(&object, None).unwrap(), Value::U32(100000));
+    assert_eq!(tight.get(&object, None).unwrap(), Value::U32(100_000));
 }

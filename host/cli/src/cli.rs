@@ -114,7 +114,7 @@ struct SandboxArgs {
     /// Bytes of stdout and of stderr kept per task [default: 1M]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_output: Option<usize>,
-    /// Let tasks read a host folder, as HOST or HOST::GUEST (the path tasks see)
+    /// Let tasks read a host folder, as HOST or `HOST::GUEST` (the path tasks see)
     #[arg(long, value_name = "DIR")]
     allow_read: Vec<String>,
     /// Seed the tasks' random numbers, for reproducible runs

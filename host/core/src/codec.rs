@@ -119,7 +119,7 @@ fn encode(value: &Val, out: &mut Vec<u8>, depth: usize) -> Result<(), CodecError
     let depth = depth + 1;
     match value {
         Val::Bool(b) => out.extend_from_slice(&[tag::BOOL, u8::from(*b)]),
-        Val::S8(n) => out.extend_from_slice(&[tag::S8, *n as u8]),
+        Val::S8(n) => out.extend_from_slice(&[tag::S8, n.cast_unsigned()]),
         Val::U8(n) => out.extend_from_slice(&[tag::U8, *n]),
         Val::S16(n) => {
             out.push(tag::S16);
@@ -302,7 +302,7 @@ impl Reader<'_> {
                 1 => Val::Bool(true),
                 _ => return Err(CodecError::Invalid { what: "bool", at }),
             },
-            tag::S8 => Val::S8(self.array::<1>()?[0] as i8),
+            tag::S8 => Val::S8(self.array::<1>()?[0].cast_signed()),
             tag::U8 => Val::U8(self.array::<1>()?[0]),
             tag::S16 => Val::S16(i16::from_le_bytes(self.array()?)),
             tag::U16 => Val::U16(u16::from_le_bytes(self.array()?)),

@@ -145,10 +145,13 @@ fn from_json(json: &Json, ty: &ValueType) -> Result<Value, JsonError> {
         ValueType::U64 => Value::U64(int(json, ty)?),
         ValueType::F32 => {
             let x = float(json, ty)?;
-            if x.is_finite() && (x as f32).is_infinite() {
+            // Narrowed on purpose; a finite value that does not fit is refused.
+            #[allow(clippy::cast_possible_truncation, reason = "checked below")]
+            let narrow = x as f32;
+            if x.is_finite() && narrow.is_infinite() {
                 return Err((Vec::new(), format!("{x} is out of range for f32")));
             }
-            Value::Float32(x as f32)
+            Value::Float32(narrow)
         }
         ValueType::F64 => Value::Float64(float(json, ty)?),
         ValueType::Char => {

@@ -6,6 +6,9 @@
 //! runtime (`wask`) reads types from components with wasmtime and turns them into
 //! these; a cluster worker or an HTTP front door can use them without wasmtime.
 
+// Library code reports failures as values; tests may unwrap.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 mod codec;
 mod error;
 mod ids;

@@ -33,7 +33,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            deadline: Some(Duration::from_secs(300)),
+            deadline: Some(Duration::from_mins(5)),
             fuel: None,
             // Seed case 1 holds about 470 MB of big integers in one instance.
             max_memory_bytes: 2 << 30,

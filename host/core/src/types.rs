@@ -186,10 +186,13 @@ pub(crate) fn check_value(value: &Value, ty: &ValueType) -> Result<(), String> {
                 (None, Some(_)) => Err(format!("case `{name}` takes no payload")),
             }
         }
-        (ValueType::Enum(names), Value::Enum(name)) => match names.contains(name) {
-            true => Ok(()),
-            false => Err(format!("got unknown case `{name}`")),
-        },
+        (ValueType::Enum(names), Value::Enum(name)) => {
+            if names.contains(name) {
+                Ok(())
+            } else {
+                Err(format!("got unknown case `{name}`"))
+            }
+        }
         (ValueType::Flags(names), Value::Flags(given)) => {
             match given.iter().find(|n| !names.contains(n)) {
                 None => Ok(()),

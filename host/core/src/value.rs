@@ -104,10 +104,9 @@ impl Value {
             }
             Value::Map(entries) => entries.iter().map(|(k, v)| k.size() + v.size()).sum(),
             Value::Record(fields) => fields.iter().map(|(_, v)| v.size()).sum(),
-            Value::Variant(_, payload) | Value::Option(payload) => {
-                1 + payload.as_deref().map_or(0, Value::size)
-            }
-            Value::Result(Ok(payload) | Err(payload)) => {
+            Value::Variant(_, payload)
+            | Value::Option(payload)
+            | Value::Result(Ok(payload) | Err(payload)) => {
                 1 + payload.as_deref().map_or(0, Value::size)
             }
             Value::Flags(names) => names.len(),

@@ -68,8 +68,8 @@ pub fn quote(text: &str, span: Range<usize>) -> String {
     out
 }
 
-/// For a long text, ` in `…window…``: where in it a problem is; nothing for a short one,
-/// which its message quotes whole already.
+/// For a long text, the words "in" and a quoted window of it around `span`: where in
+/// it a problem is. Nothing for a short text, which its message quotes whole already.
 fn context(text: &str, span: Range<usize>) -> String {
     if text.len() <= 2 * QUOTE_AROUND + 20 {
         String::new()
@@ -213,16 +213,19 @@ fn integer<T: std::str::FromStr>(node: &Node, src: &str, ty: &ValueType) -> Resu
     })
 }
 
-fn float(node: &Node, src: &str, ty: &ValueType) -> Result<f64, NodeError> {
+/// A float of type `T` (f32 or f64); a finite literal too large for it is an error
+/// rather than an infinity.
+fn float<T: std::str::FromStr + Into<f64> + Copy>(
+    node: &Node,
+    src: &str,
+    ty: &ValueType,
+) -> Result<T, NodeError> {
     let text = number_text(node, src, ty)?;
-    let value: f64 = text
+    let value: T = text
         .parse()
         .map_err(|_| NodeError::new(node, format!("expected {ty}, got `{text}`")))?;
-    let too_big = match ty {
-        ValueType::F32 => value.is_finite() && (value as f32).is_infinite(),
-        _ => false,
-    };
-    if (value.is_infinite() && !text.contains("inf")) || too_big {
+    let wide: f64 = value.into();
+    if wide.is_infinite() && !text.contains("inf") {
         return Err(NodeError::new(
             node,
             format!("`{text}` is out of range for {ty}; write inf or -inf for an infinity"),
@@ -267,7 +270,7 @@ fn value_from_node(node: &Node, ty: &ValueType, src: &str) -> Result<Value, Node
         ValueType::U32 => Value::U32(integer(node, src, ty)?),
         ValueType::S64 => Value::S64(integer(node, src, ty)?),
         ValueType::U64 => Value::U64(integer(node, src, ty)?),
-        ValueType::F32 => Value::Float32(float(node, src, ty)? as f32),
+        ValueType::F32 => Value::Float32(float(node, src, ty)?),
         ValueType::F64 => Value::Float64(float(node, src, ty)?),
         ValueType::Char => Value::Char(node.as_char(src).map_err(bad)?),
         ValueType::String => Value::String(node.as_str(src).map_err(bad)?.into_owned()),
@@ -320,7 +323,10 @@ fn value_from_node(node: &Node, ty: &ValueType, src: &str) -> Result<Value, Node
         ValueType::Enum(names) => {
             let label = node.as_enum(src).map_err(bad)?;
             if !names.iter().any(|n| n == label) {
-                return Err(NodeError::new(node, format!("unknown case `{label}` of {ty}")));
+                return Err(NodeError::new(
+                    node,
+                    format!("unknown case `{label}` of {ty}"),
+                ));
             }
             Value::Enum(label.to_owned())
         }
@@ -375,9 +381,9 @@ fn result(
             })
         }
         _ => match ok {
-            Some(ok) if flattenable(ok) => Ok(Value::Result(Ok(Some(Box::new(
-                value_from_node(node, ok, src)?,
-            ))))),
+            Some(ok) if flattenable(ok) => Ok(Value::Result(Ok(Some(Box::new(value_from_node(
+                node, ok, src,
+            )?))))),
             _ => Err(bad_of(node, ty, src)),
         },
     }
@@ -389,7 +395,10 @@ fn flags(node: &Node, names: &[String], ty: &ValueType, src: &str) -> Result<Val
         .map_err(wave_err(node, ty, src))?
         .collect();
     if let Some(unknown) = given.iter().find(|g| !names.iter().any(|n| n == *g)) {
-        return Err(NodeError::new(node, format!("unknown flag `{unknown}` of {ty}")));
+        return Err(NodeError::new(
+            node,
+            format!("unknown flag `{unknown}` of {ty}"),
+        ));
     }
     Ok(Value::Flags(
         names

@@ -15,12 +15,13 @@ use wask::{Call, Runtime, RuntimeConfig, Value};
 
 /// The noop guest, or `None` when it was not built.
 fn noop_wasm() -> Option<PathBuf> {
-    let path = std::env::var_os("WASK_NOOP_WASM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
+    let path = std::env::var_os("WASK_NOOP_WASM").map_or_else(
+        || {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../target/guests/wasm32-wasip2/release/noop.wasm")
-        });
+        },
+        PathBuf::from,
+    );
     path.is_file().then_some(path)
 }
 
@@ -63,7 +64,7 @@ fn hot_path(c: &mut Criterion) {
     // worker runs the tasks meanwhile; they are collected outside the timed part.
     group.bench_function("submit", |b| {
         b.iter_custom(|iters| {
-            let mut refs = Vec::with_capacity(iters as usize);
+            let mut refs = Vec::with_capacity(usize::try_from(iters).unwrap_or(0));
             let started = Instant::now();
             for _ in 0..iters {
                 refs.push(
@@ -75,7 +76,7 @@ fn hot_path(c: &mut Criterion) {
             let elapsed = started.elapsed();
             runtime.get_all(&refs, None).expect("every noop succeeds");
             elapsed
-        })
+        });
     });
 
     // instantiate + call: a fresh store and instance and the call of noop() on the
@@ -98,7 +99,7 @@ fn hot_path(c: &mut Criterion) {
                 .iter()
                 .map(|s| s.returned.expect("noop returned") - s.started)
                 .sum::<Duration>()
-        })
+        });
     });
 
     // get of a finished task's ref: the caller's cost of reading a ready value.
@@ -113,7 +114,7 @@ fn hot_path(c: &mut Criterion) {
                 black_box(runtime.get(object, None).expect("noop succeeds"));
             }
             started.elapsed()
-        })
+        });
     });
 
     // The whole round trip, one task at a time: submit, run on the worker, get.
@@ -123,7 +124,7 @@ fn hot_path(c: &mut Criterion) {
                 .submit(black_box(call.clone()))
                 .expect("noop is accepted");
             runtime.get(&object, None)
-        })
+        });
     });
     group.finish();
 }

@@ -53,7 +53,7 @@ fn main() -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let mut order = Vec::new();
     while !pending.is_empty() {
-        let (ready, rest) = runtime.wait(&pending, 1, Some(Duration::from_secs(60)))?;
+        let (ready, rest) = runtime.wait(&pending, 1, Some(Duration::from_mins(1)))?;
         for object in &ready {
             order.push(runtime.get(object, None)?);
         }

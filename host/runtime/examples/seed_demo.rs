@@ -31,10 +31,10 @@ struct DemoCommand {
     /// Folder of PNG or JPEG images for case 3
     #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
-    /// Length of each Fibonacci sequence, as the seed's SEQUENCE_SIZE
+    /// Length of each Fibonacci sequence, as the seed's `SEQUENCE_SIZE`
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     fib_size: u32,
-    /// Fibonacci tasks [default: one per CPU core, as the seed's os.cpu_count()]
+    /// Fibonacci tasks [default: one per CPU core, as the seed's `os.cpu_count()`]
     #[arg(long, value_name = "N")]
     fib_tasks: Option<usize>,
     /// Monte Carlo tasks

@@ -20,6 +20,9 @@
 //! Values, WIT types, ids, limits and errors come from `wask-core`, which has no
 //! WebAssembly engine in it; they are re-exported here.
 
+// Library code reports failures as values; tests may unwrap.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 mod object_store;
 mod runtime;
 mod sandbox;

@@ -71,13 +71,13 @@ impl std::fmt::Debug for ObjectStore {
         f.debug_struct("ObjectStore")
             .field("store_id", &self.shared.store_id)
             .field("memory_used", &self.shared.memory.used())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Default for ObjectStore {
     fn default() -> Self {
-        Self::new(StoreConfig::default())
+        Self::new(&StoreConfig::default())
     }
 }
 
@@ -99,7 +99,7 @@ impl Drop for ObjectStore {
 }
 
 impl ObjectStore {
-    pub(crate) fn new(config: StoreConfig) -> Self {
+    pub(crate) fn new(config: &StoreConfig) -> Self {
         let store_id = new_store_id();
         ObjectStore {
             next_index: AtomicU64::new(0),

@@ -50,7 +50,7 @@ pub struct RuntimeConfig {
 impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
-            n_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n_workers: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             sandbox: SandboxConfig::default(),
             default_tenant: TenantConfig::default(),
             store: StoreConfig::default(),
@@ -107,7 +107,7 @@ impl Runtime {
             cause,
         })?;
         let core = Arc::new(Core {
-            objects: ObjectStore::new(config.store),
+            objects: ObjectStore::new(&config.store),
             spawner: scheduler.spawner(),
             timeline: Arc::default(),
             fuel,
@@ -150,7 +150,10 @@ impl Runtime {
             return Err(SubmitError::FuelOff);
         }
         let id = TenantId::new(id);
-        let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
+        let mut tenants = self
+            .tenants
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if tenants.contains_key(&id) {
             return Err(SubmitError::DuplicateTenant(id));
         }
@@ -165,7 +168,7 @@ impl Runtime {
         let id = TenantId::new(id);
         self.tenants
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&id)
             .cloned()
             .ok_or(SubmitError::UnknownTenant(id))

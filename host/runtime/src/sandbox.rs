@@ -168,10 +168,10 @@ impl Sandbox {
             path: path.to_owned(),
             cause,
         })?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         component::load(self, &name, path, &bytes)
     }
 

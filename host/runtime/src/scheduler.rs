@@ -74,7 +74,9 @@ impl Shared {
     /// The scheduler's state. Jobs run outside the lock, so a poisoned lock (a panic
     /// in the scheduler itself) leaves consistent state and is taken over.
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -248,7 +250,7 @@ impl Spawner {
                     self.0
                         .extra
                         .lock()
-                        .unwrap_or_else(|e| e.into_inner())
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .push(thread);
                 }
             }
@@ -312,7 +314,7 @@ fn worker_loop(shared: &Shared, worker_idx: WorkerIdx) {
                 state = shared
                     .work_ready
                     .wait(state)
-                    .unwrap_or_else(|e| e.into_inner());
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 state.n_idle -= 1;
             }
         };
@@ -344,8 +346,13 @@ impl Drop for Scheduler {
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }
-        let extra =
-            std::mem::take(&mut *self.shared.extra.lock().unwrap_or_else(|e| e.into_inner()));
+        let extra = std::mem::take(
+            &mut *self
+                .shared
+                .extra
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         for worker in extra {
             let _ = worker.join();
         }

@@ -103,7 +103,7 @@ impl Timeline {
         micros(t.saturating_duration_since(self.origin))
     }
 
-    /// The Chrome trace format (JSON object form), which Perfetto and chrome://tracing
+    /// The Chrome trace format (JSON object form), which Perfetto and <chrome://tracing>
     /// open: one track per worker thread with one complete event per task and its
     /// phases nested inside, and the queue waits as async slices.
     pub fn to_chrome_trace(&self) -> serde_json::Value {
@@ -250,7 +250,7 @@ impl Timeline {
                 let _ = writeln!(
                     svg,
                     r##"<text x="{:.2}" y="{}" text-anchor="middle" fill="#ffffff">{}</text>"##,
-                    (x0 + x1) / 2.0,
+                    f64::midpoint(x0, x1),
                     y + LANE / 2.0 + 4.0,
                     escape(&text)
                 );
@@ -289,7 +289,14 @@ fn nice_ticks(total: f64) -> (f64, usize) {
         .map(|m| m * magnitude)
         .find(|s| total / s <= 8.0)
         .unwrap_or(10.0 * magnitude);
-    (step, (total / step).ceil().max(1.0) as usize)
+    // Between 1 and about 8 by the choice of step.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a small positive count"
+    )]
+    let n_ticks = (total / step).ceil().max(1.0) as usize;
+    (step, n_ticks)
 }
 
 /// Seconds in the largest unit that keeps them at least 1, with at most two decimals

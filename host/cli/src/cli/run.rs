@@ -1,6 +1,7 @@
 //! `host run`: invoke a component's exports as parallel tasks and print the results.
 
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -213,7 +214,7 @@ impl RunCommand {
     fn error_line(&self, message: &str, attempts: u32) -> String {
         let mut message = wask_core::escape_control(message);
         if attempts > 1 {
-            message += &format!(" (after {attempts} attempts)");
+            let _ = write!(message, " (after {attempts} attempts)");
         }
         if self.json {
             serde_json::json!({ "error": message }).to_string()

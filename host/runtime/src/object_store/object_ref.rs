@@ -140,15 +140,14 @@ impl Future for ObjectFuture {
                     .map_err(|error| GetError::Task { id, error }),
             );
         }
-        match &self.waker {
-            Some(waker) => waker.lock().expect("waker lock").clone_from(cx.waker()),
-            None => {
-                let waker = Arc::new(Mutex::new(cx.waker().clone()));
-                self.waker = Some(waker.clone());
-                self.object.on_ready(Box::new(move || {
-                    waker.lock().expect("waker lock").wake_by_ref();
-                }));
-            }
+        if let Some(waker) = &self.waker {
+            waker.lock().expect("waker lock").clone_from(cx.waker());
+        } else {
+            let waker = Arc::new(Mutex::new(cx.waker().clone()));
+            self.waker = Some(waker.clone());
+            self.object.on_ready(Box::new(move || {
+                waker.lock().expect("waker lock").wake_by_ref();
+            }));
         }
         Poll::Pending
     }

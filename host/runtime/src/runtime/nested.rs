@@ -39,7 +39,9 @@ impl NestedTasks {
     }
 
     fn handles(&self) -> std::sync::MutexGuard<'_, HashMap<u64, ObjectRef>> {
-        self.handles.lock().unwrap_or_else(|e| e.into_inner())
+        self.handles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -251,9 +251,9 @@ pub(crate) fn enqueue(
                 .pending(&tenant.id, &tenant.account, ty, Some(producer))
         })
         .unzip();
-    let host = component.imports_task_host().then(|| {
-        Arc::new(NestedTasks::new(core, tenant, &component, limits)) as Arc<dyn TaskHost>
-    });
+    let host = component
+        .imports_task_host()
+        .then(|| Arc::new(NestedTasks::new(core, tenant, &component, limits)) as Arc<dyn TaskHost>);
     let job = TaskJob {
         invoke: InvokeOptions {
             limits,
@@ -308,7 +308,10 @@ fn launch_when_ready(inputs: &[ObjectRef], launch: impl FnOnce() + Send + 'stati
         let (countdown, launch) = (countdown.clone(), launch.clone());
         input.on_ready(Box::new(move || {
             if countdown.fetch_sub(1, Ordering::AcqRel) == 1 {
-                let launch = launch.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let launch = launch
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
                 if let Some(launch) = launch {
                     launch();
                 }

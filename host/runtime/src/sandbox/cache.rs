@@ -5,6 +5,7 @@
 //! compatibility hash, Wask's version and the component's bytes, so an engine with other
 //! settings or another wasmtime never loads an artifact it cannot run.
 
+use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -52,8 +53,12 @@ impl ComponentCache {
     fn entry(&self, bytes: &[u8]) -> PathBuf {
         let mut key = self.engine_key.clone();
         key.update(bytes);
-        let hex: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{hex}.cwasm"))
+        let mut name = String::with_capacity(70);
+        for byte in key.finalize() {
+            let _ = write!(name, "{byte:02x}");
+        }
+        name.push_str(".cwasm");
+        self.dir.join(name)
     }
 
     pub(super) fn contains(&self, bytes: &[u8]) -> bool {

@@ -151,7 +151,7 @@ pub(super) fn context(
     Ok(builder.build())
 }
 
-/// `len` bytes of SplitMix64 output from `seed`: the cycle a seeded task's random
+/// `len` bytes of `SplitMix64` output from `seed`: the cycle a seeded task's random
 /// numbers are drawn from.
 fn seeded_bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut state = seed;

@@ -48,7 +48,7 @@ fn jobs_run_on_distinct_workers_at_once() {
         );
     }
     let mut seen = [rx.recv().unwrap(), rx.recv().unwrap()];
-    seen.sort();
+    seen.sort_unstable();
     assert_eq!(seen, [0, 1]);
 }
 
