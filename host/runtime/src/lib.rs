@@ -43,3 +43,8 @@ pub use wask_core::{
     ObjectId, SetupError, Signature, SubmitError, TaskError, TaskOutput, TenantId, Value,
     ValueType,
 };
+
+/// The README's Rust examples, compiled as doc tests so they cannot fall behind the API.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
