@@ -35,6 +35,13 @@ pub enum LoadError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    #[error("{path} is not a regular file: a component is read from a file")]
+    NotAFile { path: PathBuf },
+    #[error(
+        "{path} is larger than the limit of {} for a component (host run --max-component-size)",
+        crate::limits::format_bytes(*limit)
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error(
         "{path} is not a WebAssembly component: it does not start with the wasm magic bytes \\0asm"
     )]
