@@ -25,7 +25,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde_json::json;
 
-use crate::{cargo, guest, repo};
+use crate::project::{self, cargo, guest, repo, shell_text};
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-ray]
 
@@ -131,7 +131,7 @@ impl Bench {
     /// Runs a command in the repository root, noting it, failing if it fails.
     pub fn run(&mut self, cmd: &mut Command) -> anyhow::Result<()> {
         self.note(cmd);
-        crate::run(cmd)
+        project::run(cmd)
     }
 }
 
@@ -147,9 +147,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
     // Build everything first, so no build runs while something is timed.
     eprintln!("xtask bench: building the guests, the host and the bench targets");
-    let guests = crate::guests()?;
+    let guests = project::guests()?;
     let images = work_dir.join("images");
-    crate::sample_images(&images)?;
+    project::sample_images(&images)?;
     let mut bench = Bench {
         options,
         work_dir,
@@ -166,7 +166,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             }
         )],
     };
-    // crate::guests ran these two.
+    // project::guests ran these two.
     bench.note(Command::new("bash").arg("scripts/guest-toolchain.sh"));
     bench.note(Command::new("bash").arg("scripts/build-guests.sh"));
     bench.run(cargo().args([
@@ -219,7 +219,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "fib_tasks": bench.options.cores,
             "pi_tasks": bench.options.pi_tasks,
             "pi_samples": bench.options.pi_samples,
-            "images": format!("{} sample images, 1024x1024 PNG", crate::SAMPLE_IMAGES),
+            "images": format!("{} sample images, 1024x1024 PNG", project::SAMPLE_IMAGES),
             "case_repeats": bench.options.case_repeats,
             "cold_runs": bench.options.cold_runs,
             "rss_runs": bench.options.rss_runs,
@@ -254,40 +254,4 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// A command as a person would type it from the repository root: paths inside the
-/// repository made relative, arguments quoted for the shell where needed.
-pub fn shell_text(cmd: &Command) -> String {
-    let root = format!("{}/", repo().display());
-    let mut words: Vec<String> = cmd
-        .get_envs()
-        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
-        .collect();
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    // cargo is run through $CARGO (a full path to rustup's cargo): show it as `cargo`.
-    let program = if Path::new(&program)
-        .file_name()
-        .is_some_and(|n| n == "cargo")
-    {
-        "cargo".to_owned()
-    } else {
-        program
-    };
-    words.push(program);
-    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
-    words
-        .iter()
-        .map(|w| quote(&w.replace(&root, "")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn quote(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
