@@ -27,15 +27,18 @@ use serde_json::json;
 
 use crate::project::{self, cargo, guest, repo, shell_text};
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-ray]
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-ray] [--render]
 
   --quick    smaller sizes and fewer repeats: a few minutes in all
-  --no-ray   skip the Ray side (BENCHMARKS.md then says Ray was not measured)";
+  --no-ray   skip the Ray side (BENCHMARKS.md then says Ray was not measured)
+  --render   measure nothing: write docs/BENCHMARKS.md again from docs/benchmarks.json";
 
 /// What one run of the suite measures, and how much of it.
 #[derive(Debug)]
 pub struct Options {
     pub quick: bool,
+    /// Only render docs/BENCHMARKS.md from the committed docs/benchmarks.json.
+    pub render: bool,
     pub ray: bool,
     pub cores: usize,
     /// Seed case 1: the length of each Fibonacci sequence.
@@ -58,9 +61,11 @@ impl Options {
     fn parse(args: &[String]) -> anyhow::Result<Self> {
         let mut quick = false;
         let mut ray = true;
+        let mut render = false;
         for arg in args {
             match arg.as_str() {
                 "--quick" => quick = true,
+                "--render" => render = true,
                 "--no-ray" => ray = false,
                 "-h" | "--help" => bail!("{USAGE}"),
                 other => bail!("unknown argument `{other}`\n{USAGE}"),
@@ -70,6 +75,7 @@ impl Options {
         Ok(if quick {
             Options {
                 quick,
+                render,
                 ray,
                 cores,
                 fib_size: 20_000,
@@ -84,6 +90,7 @@ impl Options {
         } else {
             Options {
                 quick,
+                render,
                 ray,
                 cores,
                 fib_size: 100_000,
@@ -138,6 +145,9 @@ impl Bench {
 /// Runs the benchmarks; `args` are the flags after `bench`.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let options = Options::parse(args)?;
+    if options.render {
+        return render();
+    }
     let started = Instant::now();
     let machine = machine::Machine::read();
     let root = repo();
@@ -249,6 +259,20 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "xtask bench: wrote docs/BENCHMARKS.md and docs/benchmarks.json in {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `--render`: docs/BENCHMARKS.md from docs/benchmarks.json as committed, measuring
+/// nothing. The figures and the verdicts are the json's; only the page is new.
+fn render() -> anyhow::Result<()> {
+    let docs = repo().join("docs");
+    let path = docs.join("benchmarks.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    write(&docs.join("BENCHMARKS.md"), &report::markdown(&doc))?;
+    eprintln!("xtask bench: wrote docs/BENCHMARKS.md from docs/benchmarks.json");
     Ok(())
 }
 

@@ -22,7 +22,8 @@ commands:
   test        bootstrap, then run every test
   lint        cargo fmt --check (host and guests) and clippy -D warnings
   bench       measure Wask against Ray, native Rust and its targets; write
-              docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run)
+              docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run,
+              --render to write BENCHMARKS.md again from benchmarks.json alone)
   ci          lint, then test";
 
 fn main() -> anyhow::Result<()> {
