@@ -4,9 +4,13 @@
 //!
 //! The json is read into a typed model, [`Document`]: one struct per object of the json
 //! (`document`, `wask`, `ray`, and the rows of `targets` and `ratios`). BENCHMARKS.md is
-//! a list of [`SECTIONS`], each a function from the document to markdown. To report a
-//! new kind of figure (a cluster, a service), add its struct to the model as an
-//! optional field, so older json still reads, and its section to the list.
+//! a list of [`SECTIONS`], each a function from the document to markdown.
+//!
+//! To report a new kind of figure (a cluster, a service): write its struct in a file of
+//! its own with the section that renders it, add it to [`Document`] as an optional field
+//! (`pub cluster: Option<Cluster>`, so a json from before it still reads, and its section
+//! writes nothing for it), and add the section to [`SECTIONS`]. A json that has a
+//! section the report does not know yet reads too: unknown fields are skipped.
 
 mod details;
 mod document;

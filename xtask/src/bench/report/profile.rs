@@ -168,18 +168,14 @@ fn echo(md: &mut String, doc: &Document) -> fmt::Result {
 /// Parallel speedups of both sides: how well the workers ran side by side.
 fn speedups(md: &mut String, doc: &Document) -> fmt::Result {
     let speedup = |serial: Option<f64>, parallel: Option<f64>| Some(serial? / parallel?);
-    let wask: Vec<Option<f64>> = Seed::ALL
-        .map(|seed| {
-            let c = doc.wask.seed_cases.get(seed);
-            speedup(c.serial_s, c.parallel_s)
-        })
-        .to_vec();
-    let ray: Vec<Option<f64>> = Seed::ALL
-        .map(|seed| {
-            let c = doc.ray.cases.get(seed);
-            speedup(c.serial_s, c.parallel_s)
-        })
-        .to_vec();
+    let wask = Seed::ALL.map(|seed| {
+        let c = doc.wask.seed_cases.get(seed);
+        speedup(c.serial_s, c.parallel_s)
+    });
+    let ray = Seed::ALL.map(|seed| {
+        let c = doc.ray.cases.get(seed);
+        speedup(c.serial_s, c.parallel_s)
+    });
     let Some(cores) = doc.config.cores.filter(|&c| c > 1) else {
         return Ok(());
     };

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use super::format::Unit;
 use super::targets::{Goal, verdict};
 use super::{Document, markdown, ratios, targets};
 use crate::project::repo;
@@ -46,9 +47,23 @@ fn a_report_without_figures_renders() {
 }
 
 #[test]
+fn a_section_the_report_does_not_know_yet_is_skipped() {
+    let doc = Document::from_json(&json!({ "cluster": { "nodes": 3 }, "mode": "quick" }));
+    assert_eq!(doc.unwrap().mode.as_deref(), Some("quick"));
+}
+
+#[test]
 fn a_figure_of_the_wrong_type_is_an_error() {
     let err = Document::from_json(&json!({ "wask": { "rss": { "runs": "three" } } }));
     assert!(err.is_err());
+}
+
+#[test]
+fn an_unknown_unit_reads_as_a_ratio() {
+    let doc = Document::from_json(&json!({ "targets": [{ "unit": "percent" }, { "unit": "s" }] }))
+        .unwrap();
+    assert_eq!(doc.targets[0].unit, Unit::Ratio);
+    assert_eq!(doc.targets[1].unit, Unit::Seconds);
 }
 
 #[test]
