@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value as Json, json};
 
-use crate::repo;
+use crate::project::repo;
 
 /// What /proc says about this machine.
 #[derive(Debug)]

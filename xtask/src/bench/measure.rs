@@ -11,7 +11,7 @@ use anyhow::{Context, bail, ensure};
 use serde_json::{Value as Json, json};
 
 use super::Bench;
-use crate::{cargo, repo, seed_case_args};
+use crate::project::{cargo, repo, seed_case_args};
 
 /// The `suite` bench target: the library figures, as JSON.
 pub fn suite(bench: &mut Bench) -> anyhow::Result<Json> {
