@@ -71,7 +71,7 @@ impl Options {
                 other => bail!("unknown argument `{other}`\n{USAGE}"),
             }
         }
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Ok(if quick {
             Options {
                 quick,

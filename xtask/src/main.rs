@@ -5,6 +5,16 @@
 //! and `bench`, the helpers they share (the repository, running commands in it, the
 //! guests) in `project`.
 
+// Figures are named by their unit (`wasm_s`, `p50_s`) on purpose, and the calendar
+// arithmetic of the machine report narrows values it bounds first.
+#![allow(
+    clippy::struct_field_names,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "unit-suffixed figures; bounded date arithmetic"
+)]
+
 use anyhow::bail;
 
 mod bench;

@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
+use wask_core::SetupError;
 use wasmtime::Engine;
 use wasmtime::component::Component;
-use wask_core::SetupError;
 
 /// The first bytes of every entry: what it is, and the layout's version.
 const MAGIC: &[u8; 16] = b"wask-compiled-1\n";

@@ -1,4 +1,4 @@
-//! Ray's figures in benchmarks.json (`ray`): the report of bench/ray/seed_bench.py with
+//! Ray's figures in benchmarks.json (`ray`): the report of `bench/ray/seed_bench.py` with
 //! `measured: true`, or `measured: false` and the reason. Times are in seconds.
 
 use serde::Deserialize;
@@ -12,9 +12,9 @@ pub struct Ray {
     pub measured: bool,
     /// Why Ray was not measured.
     pub reason: Option<String>,
-    /// The exit status of seed_bench.py (none if a signal ended it).
+    /// The exit status of `seed_bench.py` (none if a signal ended it).
     pub exit_status: Option<i64>,
-    /// What raised in seed_bench.py, if something did.
+    /// What raised in `seed_bench.py`, if something did.
     pub error: Option<String>,
     pub cases: RayCases,
     pub noop: RayNoop,
@@ -22,7 +22,7 @@ pub struct Ray {
     pub memory: Memory,
 }
 
-/// The seed cases, as seed_bench.py names them.
+/// The seed cases, as `seed_bench.py` names them.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RayCases {

@@ -256,7 +256,7 @@ pub struct Rss {
     pub tasks_per_s: Option<f64>,
 }
 
-/// The criterion benchmarks of host/benches/hot_path.rs.
+/// The criterion benchmarks of `host/benches/hot_path.rs`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct HotPath {
