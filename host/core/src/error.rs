@@ -18,6 +18,8 @@ pub enum SetupError {
         "the {what} asks for a fuel limit, but this runtime meters no fuel; turn on fuel in the sandbox settings (host run --fuel)"
     )]
     FuelOff { what: String },
+    #[error("cannot grant read access to {path}: {problem}")]
+    Capability { path: PathBuf, problem: String },
     #[error("cannot start {what}: {cause}")]
     Thread { what: String, cause: std::io::Error },
     #[error("cannot use compiled-component cache folder {path}: {cause}")]
@@ -220,6 +222,8 @@ pub enum SubmitError {
     DuplicateTenant(TenantId),
     #[error("tenant id `{0}` is not allowed: use 1 to 64 letters, digits, `-` or `_`")]
     BadTenantId(String),
+    #[error("cannot grant read access to {path}: {problem}")]
+    BadCapability { path: PathBuf, problem: String },
     #[error(transparent)]
     Call(#[from] CallError),
     #[error(

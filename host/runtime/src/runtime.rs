@@ -101,6 +101,11 @@ impl Runtime {
                 what: "default tenant".into(),
             });
         }
+        config
+            .default_tenant
+            .capabilities
+            .check()
+            .map_err(|(path, problem)| SetupError::Capability { path, problem })?;
         let sandbox = Sandbox::new(config.sandbox)?;
         let scheduler = Scheduler::new(config.n_workers).map_err(|cause| SetupError::Thread {
             what: format!("{} worker threads", config.n_workers),
@@ -149,6 +154,10 @@ impl Runtime {
         if config.limits.fuel.is_some() && !self.core.fuel {
             return Err(SubmitError::FuelOff);
         }
+        config
+            .capabilities
+            .check()
+            .map_err(|(path, problem)| SubmitError::BadCapability { path, problem })?;
         let id = TenantId::new(id);
         let mut tenants = self
             .tenants

@@ -84,6 +84,24 @@ pub struct Capabilities {
     pub random_seed: Option<u64>,
 }
 
+impl Capabilities {
+    /// Checks that every granted folder is a folder this process can open, so a bad
+    /// grant is refused when a runtime or tenant is made, not by every task.
+    pub(crate) fn check(&self) -> Result<(), (PathBuf, String)> {
+        for (host, _) in &self.read_only_dirs {
+            match std::fs::metadata(host) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => return Err((host.clone(), "it is not a folder".into())),
+                Err(e) => return Err((host.clone(), e.to_string())),
+            }
+            if let Err(e) = std::fs::read_dir(host) {
+                return Err((host.clone(), e.to_string()));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `$WASK_CACHE_DIR`, else `$XDG_CACHE_HOME/wask/components`, else `~/.cache/wask/components`.
 pub fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("WASK_CACHE_DIR") {
@@ -135,7 +153,12 @@ impl Sandbox {
             .consume_fuel(config.fuel)
             .max_wasm_stack(config.max_wasm_stack)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&wasm_config).map_err(engine_error)?;
+        let engine = Engine::new(&wasm_config).map_err(|e| {
+            SetupError::Engine(format!(
+                "cannot set up {max_instances} instance slots with up to {} of memory each: {e:#}; run fewer tasks at once (--parallel) or give each less memory (--max-memory)",
+                wask_core::format_bytes(config.max_memory_bytes as u64)
+            ))
+        })?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
         nested::add_to_linker(&mut linker).map_err(engine_error)?;
