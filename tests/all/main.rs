@@ -26,3 +26,7 @@ mod objects;
 
 /// The examples that follow the seed's Ray code.
 mod examples;
+
+/// The host against hostile input that is not a task: the compiled cache, special
+/// files, sizes, outputs, values, terminal escapes and signals.
+mod hardening;

@@ -20,6 +20,7 @@ use anyhow::bail;
 mod bench;
 mod commands;
 mod project;
+mod soak;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -34,6 +35,8 @@ commands:
   bench       measure Wask against Ray, native Rust and its targets; write
               docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run,
               --render to write BENCHMARKS.md again from benchmarks.json alone)
+  soak        a million tasks through one runtime with memory sampled; writes
+              docs/SOAK.md (--tasks N for another count)
   ci          lint, then test";
 
 fn main() -> anyhow::Result<()> {
@@ -50,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         "test" => commands::test(rest),
         "lint" => commands::lint(),
         "bench" => bench::run(rest),
+        "soak" => soak::run_soak(rest),
         "ci" => commands::lint().and_then(|()| commands::test(&[])),
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }

@@ -1,6 +1,7 @@
 //! `host run`: invoke a component's exports as parallel tasks and print the results.
 
 mod calls;
+mod interrupt;
 mod output;
 
 use std::collections::VecDeque;
@@ -11,9 +12,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use wask::{ObjectRef, Runtime, TaskComponent, TaskOptions, Value};
+use wask::{GetError, ObjectRef, Runtime, TaskComponent, TaskOptions, TaskOutput, Value};
 
 use self::calls::{Planned, call_texts, expand_inputs, plan_calls};
+use self::interrupt::Interrupt;
 use self::output::Outputs;
 use super::{EXIT_TASK_FAILED, Failure, RuntimeArgs};
 
@@ -76,11 +78,16 @@ pub struct RunCommand {
 /// Tasks submitted ahead of the one being printed, per worker.
 const IN_FLIGHT_PER_WORKER: usize = 64;
 
+/// How long a wait for a result lasts before the run looks for a signal again.
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// What a run has printed so far.
 #[derive(Default)]
 struct Tally {
     n_done: usize,
     n_failed: usize,
+    /// Tasks planned that never printed, because a signal stopped the run.
+    n_not_run: usize,
 }
 
 impl RunCommand {
@@ -105,9 +112,16 @@ impl RunCommand {
         if tracing {
             runtime.start_timeline();
         }
+        let mut interrupt = Interrupt::install().context("cannot install signal handlers")?;
         let started = Instant::now();
         let mut tally = Tally::default();
-        let printed = self.run_all(&runtime, &planned, outputs.as_ref(), &mut tally);
+        let printed = self.run_all(
+            &runtime,
+            &planned,
+            outputs.as_ref(),
+            &mut interrupt,
+            &mut tally,
+        );
         let wall = started.elapsed();
         if let Err(Failure::ClosedPipe) = printed {
             return Err(Failure::ClosedPipe);
@@ -117,14 +131,29 @@ impl RunCommand {
                 .map_err(Failure::io)?;
         }
         let n_tasks = tally.n_done;
+        let stopped = interrupt.signal().map_or_else(String::new, |sig| {
+            format!(
+                "; stopped by {}, {} tasks not run",
+                Interrupt::name(sig),
+                tally.n_not_run
+            )
+        });
         eprintln!(
-            "tasks: {n_tasks}, ok: {}, failed: {}, wall: {:.3} s, {:.1} tasks/s",
+            "tasks: {n_tasks}, ok: {}, failed: {}, wall: {:.3} s, {:.1} tasks/s{stopped}",
             n_tasks - tally.n_failed,
             tally.n_failed,
             wall.as_secs_f64(),
             n_tasks as f64 / wall.as_secs_f64().max(1e-9),
         );
         printed?;
+        if let Some(sig) = interrupt.signal() {
+            if interrupt.grace_over() {
+                // Tasks that ignored their cancellation are still on the workers:
+                // leave them behind rather than wait for them at shutdown.
+                std::mem::forget(runtime);
+            }
+            return Ok(ExitCode::from(u8::try_from(128 + sig).unwrap_or(130)));
+        }
         Ok(if tally.n_failed > 0 {
             ExitCode::from(EXIT_TASK_FAILED)
         } else {
@@ -134,12 +163,14 @@ impl RunCommand {
 
     /// Submits every planned call `--repeat` times, ahead of printing by a bounded
     /// window, and prints each result in submission order. On a failed write the
-    /// tasks still in flight are cancelled.
+    /// tasks still in flight are cancelled; on a signal, submitting stops, the tasks in
+    /// flight are cancelled and printed as they end, within a grace period.
     fn run_all(
         &self,
         runtime: &Runtime,
         planned: &[Planned],
         outputs: Option<&Outputs>,
+        interrupt: &mut Interrupt,
         tally: &mut Tally,
     ) -> Result<(), Failure> {
         let options = TaskOptions {
@@ -159,7 +190,7 @@ impl RunCommand {
         let mut stdout = std::io::stdout().lock();
         let mut printed = Ok(());
         for idx in 0..n_tasks {
-            while in_flight.len() < window {
+            while in_flight.len() < window && interrupt.signal().is_none() {
                 let Some(p) = order.next() else { break };
                 let object = runtime
                     .call(p.call.clone())
@@ -170,7 +201,12 @@ impl RunCommand {
             let Some((p, object)) = in_flight.pop_front() else {
                 break;
             };
-            let line = self.result_line(runtime, &object, p, idx, outputs, &progress);
+            let Some(outcome) = wait(runtime, &object, &in_flight, interrupt) else {
+                // The grace period ran out: what is still running is left behind.
+                in_flight.push_front((p, object));
+                break;
+            };
+            let line = self.result_line(outcome, &object, p, idx, outputs, &progress);
             tally.n_done += 1;
             tally.n_failed += usize::from(matches!(line, Ok((_, false))));
             printed = line.and_then(|(line, _)| {
@@ -184,6 +220,7 @@ impl RunCommand {
             progress.inc(1);
         }
         progress.finish_and_clear();
+        tally.n_not_run = n_tasks - tally.n_done;
         if printed.is_ok() {
             printed = stdout.flush().map_err(Failure::io);
         }
@@ -195,17 +232,17 @@ impl RunCommand {
         printed
     }
 
-    /// Waits for one task and gives the line to print for it, and whether it succeeded.
+    /// The line to print for a task's outcome, and whether it succeeded.
     fn result_line(
         &self,
-        runtime: &Runtime,
+        outcome: Result<std::sync::Arc<TaskOutput>, GetError>,
         object: &ObjectRef,
         planned: &Planned,
         idx: usize,
         outputs: Option<&Outputs>,
         progress: &indicatif::ProgressBar,
     ) -> Result<(String, bool), Failure> {
-        match runtime.get_output(object, None) {
+        match outcome {
             Ok(output) => {
                 if self.show_output {
                     progress.suspend(|| show_output(idx, &output.stdout, &output.stderr));
@@ -257,8 +294,8 @@ impl RunCommand {
     fn write_timelines(&self, runtime: &Runtime, component: &TaskComponent) -> anyhow::Result<()> {
         let timeline = runtime.take_timeline();
         if let Some(path) = &self.timeline {
-            let json = serde_json::to_string(&timeline.to_chrome_trace())?;
-            std::fs::write(path, json)
+            std::fs::File::create(path)
+                .and_then(|file| timeline.write_chrome_trace(file))
                 .with_context(|| format!("cannot write --timeline {}", path.display()))?;
         }
         if let Some(path) = &self.timeline_svg {
@@ -267,6 +304,29 @@ impl RunCommand {
                 .with_context(|| format!("cannot write --timeline-svg {}", path.display()))?;
         }
         Ok(())
+    }
+}
+
+/// Waits for one task's outcome, watching for a signal: when one comes, the task and
+/// every task in flight are cancelled. `None` when the grace period after that ran out.
+fn wait(
+    runtime: &Runtime,
+    object: &ObjectRef,
+    in_flight: &VecDeque<(&Planned, ObjectRef)>,
+    interrupt: &mut Interrupt,
+) -> Option<Result<std::sync::Arc<TaskOutput>, GetError>> {
+    loop {
+        if interrupt.should_cancel() {
+            let _ = runtime.cancel(object);
+            for (_, other) in in_flight {
+                let _ = runtime.cancel(other);
+            }
+        }
+        match runtime.get_output(object, Some(POLL)) {
+            Err(GetError::Timeout { .. }) if interrupt.grace_over() => return None,
+            Err(GetError::Timeout { .. }) => {}
+            outcome => return Some(outcome),
+        }
     }
 }
 

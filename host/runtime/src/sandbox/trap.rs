@@ -78,7 +78,11 @@ fn is_hostcall_fuel_exhausted(e: &wasmtime::Error) -> bool {
 
 /// Names why a fresh instance could not be made (its start code runs under the
 /// task's limits too).
-pub(super) fn instantiation(e: &wasmtime::Error, state: &mut TaskState, limits: &Limits) -> TaskError {
+pub(super) fn instantiation(
+    e: &wasmtime::Error,
+    state: &mut TaskState,
+    limits: &Limits,
+) -> TaskError {
     if let Some(reason) = state.interrupted.take() {
         return reason;
     }

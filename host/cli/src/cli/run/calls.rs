@@ -65,7 +65,12 @@ pub(super) fn call_texts(
 ) -> anyhow::Result<Vec<CallText>> {
     let mut texts: Vec<CallText> = invoke
         .iter()
-        .map(|t| (format!("--invoke '{}'", wask_core::quote(t, 0..0)), t.clone()))
+        .map(|t| {
+            (
+                format!("--invoke '{}'", wask_core::quote(t, 0..0)),
+                t.clone(),
+            )
+        })
         .collect();
     if let Some(input) = input {
         let (name, bytes) = if input.as_os_str() == "-" {
@@ -112,7 +117,9 @@ pub(super) fn expand_inputs(inputs: &[String]) -> anyhow::Result<Vec<PathBuf>> {
         } else if path.is_file() {
             files.push(path.to_owned());
         } else if path.exists() {
-            bail!("input {input} is not a regular file or a folder (a device or pipe is never an input)");
+            bail!(
+                "input {input} is not a regular file or a folder (a device or pipe is never an input)"
+            );
         } else if input.contains(['*', '?', '[']) {
             let matches: Vec<PathBuf> = glob::glob(input)
                 .with_context(|| format!("bad glob pattern {input}"))?

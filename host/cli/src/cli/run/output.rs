@@ -61,7 +61,12 @@ impl Outputs {
         let flat: Vec<Option<PathBuf>> = planned
             .iter()
             .map(|p| {
-                let stem = p.input.as_deref()?.file_stem()?.to_string_lossy().into_owned();
+                let stem = p
+                    .input
+                    .as_deref()?
+                    .file_stem()?
+                    .to_string_lossy()
+                    .into_owned();
                 Some(PathBuf::from(stem + &func_suffix(p, multi_template)))
             })
             .collect();
@@ -122,7 +127,9 @@ impl Outputs {
     fn check_free(&self, planned: &[Planned]) -> anyhow::Result<()> {
         let mut listings: HashMap<PathBuf, HashSet<String>> = HashMap::new();
         for idx in 0..self.n_planned * self.repeat {
-            let stem = self.dir.join(self.stem(idx, &planned[idx % self.n_planned]));
+            let stem = self
+                .dir
+                .join(self.stem(idx, &planned[idx % self.n_planned]));
             let parent = stem.parent().unwrap_or(&self.dir).to_owned();
             let names = listings.entry(parent.clone()).or_insert_with(|| {
                 std::fs::read_dir(&parent)
@@ -148,7 +155,12 @@ impl Outputs {
 
     /// Writes task `idx`'s bytes to a new file, with the extension its contents show
     /// (PNG, JPEG), else its input's, else `bin`; gives the file's path.
-    pub(super) fn write(&self, idx: usize, planned: &Planned, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    pub(super) fn write(
+        &self,
+        idx: usize,
+        planned: &Planned,
+        bytes: &[u8],
+    ) -> anyhow::Result<PathBuf> {
         let ext = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
             "png".to_owned()
         } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
@@ -171,7 +183,12 @@ impl Outputs {
             .write(true)
             .create_new(true)
             .open(&path)
-            .with_context(|| format!("cannot write {} (Wask never overwrites a file)", path.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot write {} (Wask never overwrites a file)",
+                    path.display()
+                )
+            })?;
         file.write_all(bytes)
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(path)
