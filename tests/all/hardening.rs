@@ -2,6 +2,7 @@
 //! special files, huge sizes, colliding outputs, odd values, terminal escapes and
 //! signals. Each failed in a hostile review before it was fixed.
 
+use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -352,7 +353,11 @@ fn values_are_checked_whole_and_printed_losslessly() {
     // A long call is quoted around its error only.
     let scratch = Scratch::new("long");
     let calls = scratch.path("calls.txt");
-    std::fs::write(&calls, format!("byte-count([{}300])", "1, ".repeat(200_000))).unwrap();
+    std::fs::write(
+        &calls,
+        format!("byte-count([{}300])", "1, ".repeat(200_000)),
+    )
+    .unwrap();
     let calls = calls.display().to_string();
     let out = check(
         &["run", guests::SHAPES, "--input", &calls],
@@ -508,4 +513,61 @@ fn a_signal_stops_the_run_prints_what_finished_and_writes_the_timeline() {
     let trace: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&timeline).unwrap()).unwrap();
     assert!(trace["traceEvents"].as_array().unwrap().len() > 2);
+}
+
+#[test]
+fn a_batch_mixing_every_hostile_case_returns_every_benign_result_in_order() {
+    let scratch = Scratch::new("mixed");
+    let hostile_calls = [
+        "spin()",
+        "memory-bomb()",
+        "recurse(100000000)",
+        r#"panic("\u{1b}[2Jboom")"#,
+        "giant-result(64)",
+        "stdout-flood(8)",
+        r#"read-file("/etc/passwd")"#,
+        r#"read-env("HOME")"#,
+        r#"open-socket("127.0.0.1", 22)"#,
+    ];
+    let mut calls = String::new();
+    let mut expected = Vec::new();
+    for (i, hostile) in hostile_calls.iter().enumerate() {
+        let _ = writeln!(calls, "add({i}, 1)\n{hostile}");
+        expected.push(Some(format!("{}", i + 1)));
+        expected.push(None);
+    }
+    std::fs::write(scratch.path("calls.txt"), calls).unwrap();
+    let out = check(
+        &[
+            "run",
+            guests::HOSTILE,
+            "--parallel",
+            "2",
+            "--timeout",
+            "2s",
+            "--max-memory",
+            "64M",
+            "--max-result",
+            "1M",
+            "--max-output",
+            "1M",
+            "--input",
+            &scratch.arg("calls.txt"),
+        ],
+        None,
+        1,
+        "tasks: 18, ok: 12, failed: 6",
+    );
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+    for (line, want) in lines.iter().zip(&expected) {
+        match want {
+            Some(value) => assert_eq!(line, value),
+            None => assert!(
+                line.starts_with("error: ") || line.starts_with("err("),
+                "a hostile call either fails or is refused by its guest: {line}"
+            ),
+        }
+        assert!(!line.contains('\u{1b}'), "{line:?}");
+    }
 }

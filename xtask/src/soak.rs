@@ -20,14 +20,20 @@ pub fn run_soak(args: &[String]) -> anyhow::Result<()> {
         _ => bail!("usage: cargo xtask soak [--tasks N]"),
     };
     let guests = guests()?;
-    run(cargo().args(["build", "--release", "--package", "wask", "--example", "soak"]))?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "wask",
+        "--example",
+        "soak",
+    ]))?;
     let mut cmd = Command::new(repo().join("target/release/examples/soak"));
     for name in ["noop", "hostile", "dataflow"] {
         cmd.arg(guest(&guests, name)?);
     }
     cmd.arg(tasks.to_string());
-    let shown = shell_text(&cmd)
-        .replace(&format!("{}/", repo().display()), "");
+    let shown = shell_text(&cmd).replace(&format!("{}/", repo().display()), "");
     eprintln!("xtask: {shown}");
     let out = cmd
         .current_dir(repo())
@@ -99,7 +105,11 @@ fn render(report: &Json, command: &str) -> anyhow::Result<String> {
         "| object-store memory left after the last ref dropped | {} bytes |",
         report["store_memory_left_bytes"]
     );
-    let _ = writeln!(md, "\nOutcomes by kind, each checked: `{}`\n", report["kinds"]);
+    let _ = writeln!(
+        md,
+        "\nOutcomes by kind, each checked: `{}`\n",
+        report["kinds"]
+    );
     let _ = writeln!(md, "Resident memory every 25,000 tasks (tasks, MiB):\n");
     let samples = report["rss_samples"].as_array().context("no rss_samples")?;
     let points: Vec<String> = samples

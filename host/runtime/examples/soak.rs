@@ -11,9 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use wask::{
-    GetError, Limit, ObjectRef, Runtime, RuntimeConfig, TaskComponent, TaskError, Value,
-};
+use wask::{GetError, Limit, ObjectRef, Runtime, RuntimeConfig, TaskComponent, TaskError, Value};
 
 /// Tasks per batch: submitted together, then read in order and dropped.
 const BATCH: usize = 1000;
@@ -75,7 +73,11 @@ fn rss_bytes() -> anyhow::Result<u64> {
 fn submit(rt: &Runtime, guests: &Guests, n: usize) -> anyhow::Result<ObjectRef> {
     let i = n as u64;
     Ok(match kind_of(n) {
-        Kind::Ok => rt.submit(guests.noop.call("add", vec![Value::U64(i), Value::U64(1)])?)?,
+        Kind::Ok => rt.submit(
+            guests
+                .noop
+                .call("add", vec![Value::U64(i), Value::U64(1)])?,
+        )?,
         Kind::Trap => rt.submit(guests.hostile.parse_call(r#"panic("soak")"#)?)?,
         Kind::Timeout => rt
             .call(guests.hostile.parse_call("spin()")?)
@@ -88,7 +90,9 @@ fn submit(rt: &Runtime, guests: &Guests, n: usize) -> anyhow::Result<ObjectRef> 
         }
         Kind::RefArg => {
             let start = rt.put(Value::U64(i));
-            rt.task(&guests.dataflow, "increment").arg(&start).submit()?
+            rt.task(&guests.dataflow, "increment")
+                .arg(&start)
+                .submit()?
         }
         Kind::Put => rt.put(Value::bytes(&i.to_le_bytes().repeat(16))),
     })

@@ -29,10 +29,10 @@ mod sandbox;
 mod scheduler;
 mod timeline;
 
-pub use object_store::{ObjectFuture, ObjectRef, StoreConfig};
+pub use object_store::{ObjectFuture, ObjectRef, OutputFuture, RunInfo, StoreConfig};
 pub use runtime::{
-    Arg, DEFAULT_TENANT, Runtime, RuntimeConfig, TaskBuilder, TaskOptions, Tenant, TenantConfig,
-    inspect,
+    Arg, DEFAULT_TENANT, Executor, RemoteTask, Runtime, RuntimeConfig, TaskBuilder, TaskOptions,
+    Tenant, TenantConfig, inspect,
 };
 pub use sandbox::{
     Call, Capabilities, SandboxConfig, TaskComponent, TaskFunction, default_cache_dir,

@@ -207,6 +207,18 @@ impl Sandbox {
         component::load(self, &name, path, &bytes)
     }
 
+    /// Compiles (or loads from the cache) and pre-instantiates component bytes;
+    /// `name` names it in messages.
+    pub(crate) fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<TaskComponent, LoadError> {
+        if bytes.len() as u64 > self.config.max_component_bytes {
+            return Err(LoadError::TooLarge {
+                path: name.into(),
+                limit: self.config.max_component_bytes,
+            });
+        }
+        component::load(self, name, Path::new(name), bytes)
+    }
+
     /// Whether loading these component bytes would find their compiled form in the cache.
     pub(crate) fn is_cached(&self, bytes: &[u8]) -> bool {
         self.cache

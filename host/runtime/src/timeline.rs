@@ -21,6 +21,9 @@ pub struct TaskSpan {
     pub object: ObjectId,
     /// What ran: the function's name.
     pub label: String,
+    /// The host process it ran on: `None` for this one, else a cluster worker's id.
+    pub host: Option<std::sync::Arc<str>>,
+    /// The worker slot on that host.
     pub worker_idx: usize,
     pub submitted: Instant,
     pub started: Instant,

@@ -84,10 +84,10 @@ const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 /// What a run has printed so far.
 #[derive(Default)]
 struct Tally {
-    n_done: usize,
-    n_failed: usize,
+    done: usize,
+    failed: usize,
     /// Tasks planned that never printed, because a signal stopped the run.
-    n_not_run: usize,
+    not_run: usize,
 }
 
 impl RunCommand {
@@ -130,18 +130,18 @@ impl RunCommand {
             self.write_timelines(&runtime, &component)
                 .map_err(Failure::io)?;
         }
-        let n_tasks = tally.n_done;
+        let n_tasks = tally.done;
         let stopped = interrupt.signal().map_or_else(String::new, |sig| {
             format!(
                 "; stopped by {}, {} tasks not run",
                 Interrupt::name(sig),
-                tally.n_not_run
+                tally.not_run
             )
         });
         eprintln!(
             "tasks: {n_tasks}, ok: {}, failed: {}, wall: {:.3} s, {:.1} tasks/s{stopped}",
-            n_tasks - tally.n_failed,
-            tally.n_failed,
+            n_tasks - tally.failed,
+            tally.failed,
             wall.as_secs_f64(),
             n_tasks as f64 / wall.as_secs_f64().max(1e-9),
         );
@@ -154,7 +154,7 @@ impl RunCommand {
             }
             return Ok(ExitCode::from(u8::try_from(128 + sig).unwrap_or(130)));
         }
-        Ok(if tally.n_failed > 0 {
+        Ok(if tally.failed > 0 {
             ExitCode::from(EXIT_TASK_FAILED)
         } else {
             ExitCode::SUCCESS
@@ -207,8 +207,8 @@ impl RunCommand {
                 break;
             };
             let line = self.result_line(outcome, &object, p, idx, outputs, &progress);
-            tally.n_done += 1;
-            tally.n_failed += usize::from(matches!(line, Ok((_, false))));
+            tally.done += 1;
+            tally.failed += usize::from(matches!(line, Ok((_, false))));
             printed = line.and_then(|(line, _)| {
                 progress
                     .suspend(|| writeln!(stdout, "{line}"))
@@ -220,7 +220,7 @@ impl RunCommand {
             progress.inc(1);
         }
         progress.finish_and_clear();
-        tally.n_not_run = n_tasks - tally.n_done;
+        tally.not_run = n_tasks - tally.done;
         if printed.is_ok() {
             printed = stdout.flush().map_err(Failure::io);
         }

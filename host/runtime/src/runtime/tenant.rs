@@ -205,6 +205,9 @@ impl Tenant {
     pub fn cancel(&self, object: &ObjectRef) -> Result<(), GetError> {
         object.check_owner(&self.state.id)?;
         object.cancel_flag().store(true, Ordering::Relaxed);
+        if let Some(executor) = &self.core.executor {
+            executor.cancel(&self.state.id, object.id());
+        }
         Ok(())
     }
 }

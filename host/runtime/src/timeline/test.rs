@@ -18,6 +18,7 @@ fn timeline(n_workers: usize, n_tasks: usize) -> Timeline {
         .map(|i| TaskSpan {
             object: store.put(&tenant, &account, crate::Value::Bool(true)).id(),
             label: "fib".into(),
+            host: None,
             worker_idx: i % n_workers,
             submitted: ms(0),
             started: ms(10 * i as u64),

@@ -199,10 +199,10 @@ impl Outputs {
 fn first_duplicate(names: &[Option<PathBuf>]) -> Option<(usize, usize)> {
     let mut seen: HashMap<&Path, usize> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
-        if let Some(name) = name.as_deref() {
-            if let Some(first) = seen.insert(name, i) {
-                return Some((first, i));
-            }
+        if let Some(name) = name.as_deref()
+            && let Some(first) = seen.insert(name, i)
+        {
+            return Some((first, i));
         }
     }
     None
