@@ -99,10 +99,10 @@ fn submit(rt: &Runtime, guests: &Guests, n: usize) -> anyhow::Result<ObjectRef> 
 }
 
 /// Checks that a ref holds what its kind of task should have given.
-fn check(n: usize, outcome: Result<Value, GetError>) -> anyhow::Result<()> {
+fn check(n: usize, outcome: &Result<Value, GetError>) -> anyhow::Result<()> {
     let i = n as u64;
     let kind = kind_of(n);
-    let ok = match (kind, &outcome) {
+    let ok = match (kind, outcome) {
         (Kind::Ok | Kind::RefArg, Ok(Value::U64(v))) => *v == i + 1,
         (Kind::Put, Ok(Value::Bytes(b))) => **b == *i.to_le_bytes().repeat(16),
         (Kind::Trap, Err(GetError::Task { error, .. })) => matches!(error, TaskError::Trap { .. }),
@@ -141,16 +141,16 @@ fn main() -> anyhow::Result<()> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         for (n, object) in (first..).zip(&refs) {
             // A ref that never resolves would hang here: the deadline says so instead.
-            let outcome = rt.get(object, Some(Duration::from_secs(60)));
+            let outcome = rt.get(object, Some(Duration::from_mins(1)));
             if let Err(GetError::Timeout { .. }) = outcome {
                 bail!("task {n} did not resolve within 60 s");
             }
-            check(n, outcome)?;
+            check(n, &outcome)?;
             *counts.entry(format!("{:?}", kind_of(n))).or_default() += 1;
         }
         drop(refs);
         let done = first + BATCH;
-        if done % SAMPLE_EVERY == 0 {
+        if done.is_multiple_of(SAMPLE_EVERY) {
             samples.push((done, rss_bytes()?));
             eprintln!(
                 "soak: {done} tasks, rss {} MiB",
