@@ -2,6 +2,7 @@
 
 mod inspect;
 mod run;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -60,6 +61,7 @@ pub struct Args {
 pub enum Command {
     Run(Box<run::RunCommand>),
     Inspect(inspect::InspectCommand),
+    Worker(worker::WorkerCommand),
 }
 
 impl Command {
@@ -67,6 +69,7 @@ impl Command {
         match self {
             Command::Run(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
+            Command::Worker(c) => c.execute(),
         }
     }
 }
@@ -83,6 +86,10 @@ pub struct RuntimeArgs {
     /// Compile every component afresh, without the cache
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Run the tasks on a Wask cluster through this NATS server (nats://HOST:PORT)
+    /// instead of here; `host worker` processes serve it
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
     /// Size the cache may grow to; past it, the least recently used entries go [default: 2G]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     cache_max_size: Option<usize>,
@@ -131,6 +138,18 @@ struct SandboxArgs {
 }
 
 impl RuntimeArgs {
+    /// The runtime these flags ask for: local, or a driver of the cluster at --nats.
+    fn runtime(&self) -> anyhow::Result<wask::Runtime> {
+        let config = self.config();
+        Ok(match &self.nats {
+            None => wask::Runtime::new(config)?,
+            Some(url) => {
+                let driver = wask_cluster::Driver::connect(wask_cluster::ClusterOptions::new(url))?;
+                wask::Runtime::with_executor(config, driver)?
+            }
+        })
+    }
+
     fn config(&self) -> wask::RuntimeConfig {
         let mut config = wask::RuntimeConfig::default();
         if let Some(n) = self.parallel {

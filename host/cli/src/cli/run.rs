@@ -95,7 +95,7 @@ impl RunCommand {
         let max_file = self.max_file_size as u64;
         let texts = call_texts(&self.invoke, self.input.as_deref(), max_file)?;
         let inputs = expand_inputs(&self.inputs)?;
-        let runtime = Runtime::new(self.runtime.config())?;
+        let runtime = self.runtime.runtime()?;
         let component = runtime.load(&self.component)?;
         // Check every call before any runs: one bad call runs nothing.
         let planned = plan_calls(&component, &texts, &inputs, max_file)?;

@@ -32,6 +32,8 @@ pub(super) struct TaskJob {
     pub(super) priority: i32,
     /// Submitted by a running task.
     pub(super) nested: bool,
+    /// The tenant's cap on tasks running at once.
+    pub(super) max_concurrency: usize,
 }
 
 /// A wall-clock time for an instant, by its offset from a pair taken together.
@@ -106,6 +108,7 @@ impl TaskJob {
                 self.max_retries,
                 self.priority,
                 self.nested,
+                self.max_concurrency,
                 self.completers,
                 self.timeline.map(|t| (t, self.submitted)),
             )),

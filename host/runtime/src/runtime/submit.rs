@@ -301,6 +301,7 @@ pub(crate) fn enqueue(
         tenant: tenant.id.clone(),
         priority: options.priority,
         nested: place == Place::Nested,
+        max_concurrency: tenant.max_concurrency,
     };
     let executor = match place {
         Place::Here => None,
