@@ -30,3 +30,6 @@ mod examples;
 /// The host against hostile input that is not a task: the compiled cache, special
 /// files, sizes, outputs, values, terminal escapes and signals.
 mod hardening;
+
+/// Cluster mode: a real nats-server and host worker processes; faults lose nothing.
+mod cluster;

@@ -228,10 +228,18 @@ async fn pull_loop(
         }
         // What is queued now, up to the free slots.
         let mut got = 0;
-        if let Ok(mut batch) = consumer.fetch().max_messages(free).messages().await {
-            while let Some(Ok(msg)) = batch.next().await {
-                got += 1;
-                dispatch(&worker, msg, nested).await;
+        match consumer.fetch().max_messages(free).messages().await {
+            Ok(mut batch) => {
+                while let Some(Ok(msg)) = batch.next().await {
+                    got += 1;
+                    dispatch(&worker, msg, nested).await;
+                }
+            }
+            Err(e) => {
+                // The server is away (restarting, say): the client reconnects itself.
+                tracing::debug!("pull: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
             }
         }
         if got > 0 {

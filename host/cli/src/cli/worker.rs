@@ -36,6 +36,9 @@ pub struct WorkerCommand {
     /// How long a task may go without a sign of life before another worker gets it [default: 10s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     ack_wait: Option<Duration>,
+    /// Largest component this worker loads [default: 256M]
+    #[arg(long, value_name = "SIZE", value_parser = super::parse_size)]
+    max_component_size: Option<usize>,
 }
 
 impl WorkerCommand {
@@ -47,6 +50,9 @@ impl WorkerCommand {
         let mut runtime = wask::RuntimeConfig::default();
         if let Some(dir) = &self.cache_dir {
             runtime.sandbox.cache_dir = Some(dir.clone());
+        }
+        if let Some(bytes) = self.max_component_size {
+            runtime.sandbox.max_component_bytes = bytes as u64;
         }
         let options = wask_cluster::WorkerOptions {
             cluster,
