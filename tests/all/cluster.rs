@@ -12,7 +12,7 @@ use wask_tests::cluster::{Cluster, Worker};
 use wask_tests::{check, guests, stdout};
 
 /// A generous bound on any one wait, so a lost task fails the test instead of hanging.
-const PATIENCE: Option<Duration> = Some(Duration::from_secs(120));
+const PATIENCE: Option<Duration> = Some(Duration::from_mins(2));
 
 #[test]
 fn submit_get_wait_put_and_refs_work_as_they_do_locally() {
