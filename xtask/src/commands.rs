@@ -47,9 +47,11 @@ pub fn images(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Bootstraps the guest toolchain, then runs every test; `extra` goes to `cargo test`.
+/// Bootstraps the guest toolchain and the programs the tests start (`nats-server`,
+/// `chromium`, ...), then runs every test; `extra` goes to `cargo test`.
 pub fn test(extra: &[String]) -> anyhow::Result<()> {
     bootstrap()?;
+    run(Command::new("bash").arg("scripts/test-deps.sh"))?;
     run(cargo().args(["test", "--workspace"]).args(extra))
 }
 

@@ -30,7 +30,7 @@ commands:
   guests      build every guest in guest-tasks/ and print NAME<TAB>PATH lines
   demo        run the seed demo (release build): three cases, serial vs parallel
   images DIR  write the 16 sample images (1024x1024 PNG) of seed case 3 to DIR
-  test        bootstrap, then run every test
+  test        bootstrap, install the test programs (scripts/test-deps.sh), run every test
   lint        cargo fmt --check (host and guests) and clippy -D warnings
   bench       measure Wask against Ray, native Rust and its targets; write
               docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run,
