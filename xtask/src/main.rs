@@ -1,4 +1,5 @@
-//! `cargo xtask`: the project's own commands: bootstrap, build guests, demo, test, lint, ci.
+//! `cargo xtask`: the project's own commands: bootstrap, build guests, demo, test, lint,
+//! fuzz, ci.
 //!
 //! If `cargo xtask ci` passes locally, CI passes: `.ci/run` calls the same commands.
 
@@ -18,9 +19,11 @@ commands:
   demo        run the seed demo (release build): three cases, serial vs parallel
   images DIR  write the 16 sample images (1024x1024 PNG) of seed case 3 to DIR
   test        bootstrap, then run every test
-  lint        cargo fmt --check (host and guests) and clippy -D warnings
+  lint        cargo fmt --check (host, guests and fuzz) and clippy -D warnings
   bench       measure Wask against Ray, native Rust and its targets; write
               docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run)
+  fuzz        run every fuzz target in fuzz/ for 10 minutes each (--smoke: 25 s;
+              --seconds N; or name targets); see docs/FUZZING.md
   ci          lint, then test";
 
 fn main() -> anyhow::Result<()> {
@@ -47,6 +50,7 @@ fn main() -> anyhow::Result<()> {
         "test" => test(rest),
         "lint" => lint(),
         "bench" => bench::run(rest),
+        "fuzz" => run(Command::new("bash").arg("scripts/fuzz.sh").args(rest)),
         "ci" => lint().and_then(|()| test(&[])),
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }
@@ -172,14 +176,13 @@ fn lint() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     // Clippy builds the tests package, whose build script builds the guests.
     bootstrap()?;
-    run(cargo().args([
-        "fmt",
-        "--all",
-        "--manifest-path",
-        "guest-tasks/Cargo.toml",
-        "--",
-        "--check",
-    ]))?;
+    for workspace in ["guest-tasks", "fuzz"] {
+        run(cargo().args(["fmt", "--all", "--manifest-path"]).args([
+            format!("{workspace}/Cargo.toml"),
+            "--".into(),
+            "--check".into(),
+        ]))?;
+    }
     run(cargo().args([
         "clippy",
         "--workspace",
