@@ -113,7 +113,8 @@ fn put_opt(out: &mut Vec<u8>, v: Option<&Val>, depth: usize) -> Result<(), Codec
 }
 
 fn encode(value: &Val, out: &mut Vec<u8>, depth: usize) -> Result<(), CodecError> {
-    if depth > MAX_DEPTH {
+    // The same bound as the decoder's: whatever encodes, decodes.
+    if depth >= MAX_DEPTH {
         return Err(CodecError::TooDeep(out.len()));
     }
     let depth = depth + 1;
@@ -426,6 +427,25 @@ mod test {
             value = Val::Option(Some(Box::new(value)));
         }
         assert!(matches!(encode_value(&value), Err(CodecError::TooDeep(_))));
+    }
+
+    #[test]
+    fn what_encodes_decodes_at_the_depth_limit() {
+        // Found by fuzzing (codec_decode): a value MAX_DEPTH + 1 levels deep encoded,
+        // but the decoder refused its bytes as too deep.
+        let nested = |levels: usize| {
+            let mut value = Val::U8(0);
+            for _ in 1..levels {
+                value = Val::Option(Some(Box::new(value)));
+            }
+            value
+        };
+        let deepest = encode_value(&nested(MAX_DEPTH)).unwrap();
+        assert_eq!(decode_value(&deepest).unwrap(), nested(MAX_DEPTH));
+        assert!(matches!(
+            encode_value(&nested(MAX_DEPTH + 1)),
+            Err(CodecError::TooDeep(_))
+        ));
     }
 
     #[test]
