@@ -353,7 +353,12 @@ fn value_from_node(node: &Node, ty: &ValueType, src: &str) -> Result<Value, Node
             },
         },
         ValueType::Flags(names) => {
-            let given: Vec<&str> = node.as_flags(src).map_err(bad)?.collect();
+            // wasm-wave strips a label's `%` everywhere but in flags.
+            let given: Vec<&str> = node
+                .as_flags(src)
+                .map_err(bad)?
+                .map(|label| label.strip_prefix('%').unwrap_or(label))
+                .collect();
             if let Some(unknown) = given.iter().find(|g| !names.iter().any(|n| n == *g)) {
                 return Err(NodeError::new(
                     node,
@@ -599,7 +604,9 @@ impl fmt::Display for Value {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write_label(f, name)?;
+                    // A flag needs no `%`, and wasm-wave (so `wasmtime run --invoke`)
+                    // keeps the `%` of a flag as part of its name.
+                    f.write_str(name)?;
                 }
                 f.write_char('}')
             }

@@ -184,3 +184,13 @@ fn nul_prints_as_a_wave_escape() {
         value
     );
 }
+
+#[test]
+fn a_flag_named_like_a_keyword_round_trips() {
+    // Found by fuzzing (wave_call): `{%some}` was printed, and read as a flag `%some`.
+    let ty = ValueType::Flags(vec!["read".into(), "some".into()].into());
+    let value = Value::Flags(vec!["read".into(), "some".into()]);
+    assert_eq!(value.to_string(), "{read, some}");
+    assert_eq!(parse_value("{read, some}", &ty).unwrap(), value);
+    assert_eq!(parse_value("{%some, read}", &ty).unwrap(), value);
+}
