@@ -60,14 +60,12 @@ pub fn lint() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     // Clippy builds the tests package, whose build script builds the guests.
     bootstrap()?;
-    run(cargo().args([
-        "fmt",
-        "--all",
-        "--manifest-path",
-        "guest-tasks/Cargo.toml",
-        "--",
-        "--check",
-    ]))?;
+    for workspace in ["guest-tasks", "fuzz"] {
+        run(cargo()
+            .args(["fmt", "--all", "--manifest-path"])
+            .arg(format!("{workspace}/Cargo.toml"))
+            .args(["--", "--check"]))?;
+    }
     run(cargo().args([
         "clippy",
         "--workspace",
@@ -76,4 +74,9 @@ pub fn lint() -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))
+}
+
+/// Runs the fuzz targets through `scripts/fuzz.sh`; `extra` goes to the script.
+pub fn fuzz(extra: &[String]) -> anyhow::Result<()> {
+    run(Command::new("bash").arg("scripts/fuzz.sh").args(extra))
 }
