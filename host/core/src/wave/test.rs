@@ -167,3 +167,14 @@ fn printed_values_parse_back() {
     );
     assert_eq!(parse_value(&value.to_string(), &ty).unwrap(), value);
 }
+
+#[test]
+fn a_call_spelled_as_python_or_javascript_names_the_export() {
+    for text in ["echo_f64(1.0)", "echoF64(1.0)"] {
+        let err = exports().parse_call(text).unwrap_err().to_string();
+        assert!(
+            err.contains("did you mean `echo-f64`? (WIT names are kebab-case)"),
+            "{text}: {err}"
+        );
+    }
+}
