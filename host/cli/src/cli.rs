@@ -1,6 +1,8 @@
 //! Command-line arguments and the subcommands, one file each, and how a command fails.
 
+mod build;
 mod inspect;
+mod new;
 mod run;
 
 use std::process::ExitCode;
@@ -60,6 +62,8 @@ pub struct Args {
 pub enum Command {
     Run(Box<run::RunCommand>),
     Inspect(inspect::InspectCommand),
+    New(new::NewCommand),
+    Build(build::BuildCommand),
 }
 
 impl Command {
@@ -67,6 +71,8 @@ impl Command {
         match self {
             Command::Run(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
+            Command::New(c) => c.execute(),
+            Command::Build(c) => c.execute(),
         }
     }
 }
