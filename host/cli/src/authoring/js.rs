@@ -7,7 +7,9 @@
 //! - an exception is reported on stderr with its type, message and stack, in lines
 //!   the host reads back into the task's error (`wask: task raised ...`);
 //! - an `s64` argument arrives as a signed `BigInt` (componentize-js 0.23 hands it over
-//!   unsigned), and a `Number` returned for an `s64` or `u64` becomes a `BigInt`;
+//!   unsigned); a negative `s64` result, which componentize-js 0.23 cannot lower (it
+//!   traps, as with ComponentizeJS#343 for imports), is reported as an error that says
+//!   so;
 //! - in an export returning `result<T, string>`, a thrown `Error` becomes
 //!   `err("Type: message")`.
 //!
@@ -217,7 +219,11 @@ function report(e) {{
   if (e instanceof Error) {{
     console.error(`wask: task raised ${{e.name}}: ${{String(e.message).replace(/\\s+/g, ' ')}}`);
     for (const frame of String(e.stack ?? '').split('\\n')) {{
-      if (frame.trim()) console.error(`wask:   at ${{frame.trim()}}`);
+      // Frames of this wrapper and of componentize-js's bindings say nothing to the author.
+      const generated = frame.includes('target/wask/js/entry.js:') || frame.includes('/sources/initializer.js:');
+      if (frame.trim() && !generated) {{
+        console.error(`wask:   at ${{frame.trim()}}`);
+      }}
     }}
   }} else {{
     console.error(`wask: task raised a value that is not an Error: ${{String(e)}}`);
@@ -249,7 +255,7 @@ function find(name, wit) {{
             })
             .collect();
         let result = func.result.map(|ty| resolved(resolve, ty));
-        let bigint_result = matches!(result, Some(Type::S64 | Type::U64));
+        let s64_result = matches!(result, Some(Type::S64));
         let string_err = result.is_some_and(|ty| match ty {
             Type::Id(id) => matches!(
                 &resolve.types[id].kind,
@@ -258,8 +264,10 @@ function find(name, wit) {{
             _ => false,
         });
         let call = format!("{name}$({})", args.join(", "));
-        let body = if bigint_result {
-            format!("const r = {call};\n    return typeof r === 'number' ? BigInt(r) : r;")
+        let body = if s64_result {
+            format!(
+                "const r = {call};\n    if (r < 0) throw new RangeError(`{name}() returned ${{r}}, and componentize-js {COMPONENTIZE_JS_VERSION} traps on a negative s64 result: return it as an f64 or a string, or declare an s32`);\n    return r;"
+            )
         } else {
             format!("return {call};")
         };
