@@ -26,3 +26,7 @@ mod objects;
 
 /// The examples that follow the seed's Ray code.
 mod examples;
+
+/// Writing tasks: `host new` and `host build` in Rust, Python and JavaScript, and what
+/// an author sees (generated WIT, guest errors, `host inspect`).
+mod authoring;
