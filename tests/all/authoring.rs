@@ -80,6 +80,16 @@ fn new_build_and_count_words(lang: &str) {
     );
     let out = host(&dir, &["run", &wasm, "--invoke", "count-words(\"a b\")"], 0);
     assert_eq!(stdout(&out), "2\n");
+    // Built again with nothing changed: Python and JavaScript skip their long build.
+    let again = host(&dir, &["build", "wordcount"], 0);
+    assert_eq!(stdout(&again).trim(), wasm);
+    if lang != "rust" {
+        assert!(
+            stderr(&again).contains("is up to date"),
+            "{}",
+            stderr(&again)
+        );
+    }
     let out = host(&dir, &["run", &wasm, "--input", "wordcount/calls.txt"], 0);
     assert_eq!(stdout(&out), "2\n");
     let snake = host(&dir, &["run", &wasm, "--invoke", "count_words(\"a b\")"], 2);

@@ -157,3 +157,64 @@ fn place(tmp: &Path, out: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// What a build made its component from: the files it read and the settings it used.
+/// A Python or JavaScript build takes tens of seconds even when nothing changed, so one
+/// whose inputs are those of the component already in place is skipped.
+struct Inputs(std::collections::hash_map::DefaultHasher);
+
+impl Inputs {
+    /// Starts with the settings (tool versions, world) and `host`'s own version.
+    fn new(settings: &str) -> Inputs {
+        use std::hash::Hash;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (env!("CARGO_PKG_VERSION"), settings).hash(&mut hasher);
+        Inputs(hasher)
+    }
+
+    /// Adds every file under `dir` (as [`tools::copy_tree`] would copy them), by path
+    /// and contents.
+    fn add_tree(&mut self, dir: &Path) -> anyhow::Result<()> {
+        use std::hash::Hash;
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .filter_map(Result::ok)
+            .filter(|e| !tools::is_skipped(&e.file_name().to_string_lossy()))
+            .collect();
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let path = entry.path();
+            if path.is_dir() {
+                self.add_tree(&path)?;
+            } else if path.is_file() {
+                path.hash(&mut self.0);
+                std::fs::read(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .hash(&mut self.0);
+            }
+        }
+        Ok(())
+    }
+
+    fn stamp_path(out: &Path) -> PathBuf {
+        let mut name = out.file_name().unwrap_or_default().to_owned();
+        name.push(".inputs");
+        out.with_file_name(name)
+    }
+
+    fn digest(&self) -> String {
+        use std::hash::Hasher;
+        format!("{:016x}", self.0.finish())
+    }
+
+    /// Whether `out` was built from these same inputs.
+    fn built(&self, out: &Path) -> bool {
+        out.is_file()
+            && std::fs::read_to_string(Self::stamp_path(out)).is_ok_and(|s| s == self.digest())
+    }
+
+    /// Notes that `out` was built from these inputs.
+    fn record(&self, out: &Path) {
+        let _ = std::fs::write(Self::stamp_path(out), self.digest());
+    }
+}

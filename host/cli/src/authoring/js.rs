@@ -24,8 +24,8 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use wit_parser::{Resolve, Type, TypeDefKind, WorldItem};
 
-use super::place;
 use super::tools::{self, Tools, say};
+use super::{Inputs, place};
 
 /// The componentize-js release every JavaScript guest is built with.
 pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
@@ -103,6 +103,14 @@ pub fn build(
         .map_or(world_name.as_str(), |n| n.rsplit('/').next().unwrap_or(n))
         .to_owned();
     let path = output(&name);
+    let mut inputs = Inputs::new(&format!(
+        "componentize-js {COMPONENTIZE_JS_VERSION}; world {world_name}; main {main}; {BUILD_MJS}"
+    ));
+    inputs.add_tree(dir)?;
+    if inputs.built(&path) {
+        say(&format!("{} is up to date", path.display()));
+        return Ok(path);
+    }
     let tmp = std::path::absolute(path.with_extension(format!("wasm.tmp{}", std::process::id())))
         .context("cannot tell the current folder")?;
     let mut node = Command::new("node");
@@ -130,6 +138,7 @@ pub fn build(
     }
     built?;
     place(&tmp, &path)?;
+    inputs.record(&path);
     Ok(path)
 }
 

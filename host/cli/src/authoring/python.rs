@@ -18,7 +18,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 use super::tools::{self, Tools, say};
-use super::{Guest, place};
+use super::{Guest, Inputs, place};
 
 /// The componentize-py release every Python guest is built with; it bundles `CPython`
 /// 3.14 for the guest.
@@ -134,6 +134,15 @@ pub fn build(
         (build_dir.join("wit"), world, "_wask_app".to_owned())
     };
     let path = output(&module_name.replace('_', "-"));
+    let mut inputs = Inputs::new(&format!(
+        "componentize-py {COMPONENTIZE_PY_VERSION}; world {world}; module {app_module}"
+    ));
+    inputs.add_tree(&app_dir)?;
+    inputs.add_tree(&wit_dir)?;
+    if inputs.built(&path) {
+        say(&format!("{} is up to date", path.display()));
+        return Ok(path);
+    }
     let tmp = absolute(&path.with_extension(format!("wasm.tmp{}", std::process::id())))?;
     let mut componentize = Command::new(venv.join("bin").join("componentize-py"));
     componentize
@@ -169,6 +178,7 @@ pub fn build(
     }
     built?;
     place(&tmp, &path)?;
+    inputs.record(&path);
     Ok(path)
 }
 

@@ -205,10 +205,7 @@ pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot list {}", from.display()))?;
         let name = entry.file_name();
-        let name_str = name.to_string_lossy();
-        if name_str.starts_with('.')
-            || ["target", "node_modules", "__pycache__", "venv"].contains(&name_str.as_ref())
-        {
+        if is_skipped(&name.to_string_lossy()) {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
@@ -223,6 +220,12 @@ pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether a folder's entry is build output, version control, a virtual environment
+/// or installed packages, which no build reads as source.
+pub fn is_skipped(name: &str) -> bool {
+    name.starts_with('.') || ["target", "node_modules", "__pycache__", "venv"].contains(&name)
 }
 
 /// Empties a folder, or makes it.
