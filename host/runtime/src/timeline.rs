@@ -6,6 +6,7 @@
 //! turned it on, so the hot path pays one atomic load.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -20,6 +21,9 @@ pub struct TaskSpan {
     pub object: ObjectId,
     /// What ran: the function's name.
     pub label: String,
+    /// The host process it ran on: `None` for this one, else a cluster worker's id.
+    pub host: Option<std::sync::Arc<str>>,
+    /// The worker slot on that host.
     pub worker_idx: usize,
     pub submitted: Instant,
     pub started: Instant,
@@ -103,52 +107,76 @@ impl Timeline {
         micros(t.saturating_duration_since(self.origin))
     }
 
-    /// The Chrome trace format (JSON object form), which Perfetto and <chrome://tracing>
-    /// open: one track per worker thread with one complete event per task and its
-    /// phases nested inside, and the queue waits as async slices.
-    pub fn to_chrome_trace(&self) -> serde_json::Value {
-        let mut events = vec![json!({
-            "name": "process_name", "ph": "M", "pid": 1, "args": { "name": "wask" }
-        })];
+    /// Writes the Chrome trace format (JSON object form), which Perfetto and
+    /// `chrome://tracing` open: one track per worker thread with one complete event per
+    /// task and its phases nested inside, and the queue waits as async slices. Events
+    /// are written one by one, so a trace of a million tasks needs no more memory than
+    /// its spans.
+    pub fn write_chrome_trace(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(out);
+        out.write_all(br#"{"displayTimeUnit":"ms","traceEvents":["#)?;
+        let mut first = true;
+        let mut event = |out: &mut std::io::BufWriter<_>, value: serde_json::Value| {
+            if !std::mem::take(&mut first) {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::from)
+        };
+        event(
+            &mut out,
+            json!({ "name": "process_name", "ph": "M", "pid": 1, "args": { "name": "wask" } }),
+        )?;
         for w in 0..self.n_workers {
-            events.push(json!({
-                "name": "thread_name", "ph": "M", "pid": 1, "tid": w,
-                "args": { "name": format!("worker {w}") }
-            }));
+            event(
+                &mut out,
+                json!({
+                    "name": "thread_name", "ph": "M", "pid": 1, "tid": w,
+                    "args": { "name": format!("worker {w}") }
+                }),
+            )?;
         }
         for (seq, s) in self.spans.iter().enumerate() {
-            let name = format!("{} #{seq}", s.label);
-            let task_args = json!({
+            for value in self.span_events(seq, s) {
+                event(&mut out, value)?;
+            }
+        }
+        out.write_all(b"]}")?;
+        out.flush()
+    }
+
+    /// The trace events of one span: the task, its phases, and its queue wait.
+    fn span_events(&self, seq: usize, s: &TaskSpan) -> Vec<serde_json::Value> {
+        let name = format!("{} #{seq}", s.label);
+        let mut events = vec![json!({
+            "name": name.clone(), "cat": "task", "ph": "X", "pid": 1, "tid": s.worker_idx,
+            "ts": self.at(s.started), "dur": micros(s.resolved - s.started),
+            "args": {
                 "object": s.object.as_u64(),
                 "ok": s.ok,
                 "queue_wait_us": micros(s.started - s.submitted),
-            });
+            }
+        })];
+        let ends = [
+            ("instantiate", s.instantiated),
+            ("run", s.returned),
+            ("result", Some(s.resolved)),
+        ];
+        let mut from = s.started;
+        for (phase, end) in ends {
+            let Some(end) = end else { continue };
             events.push(json!({
-                "name": name.clone(), "cat": "task", "ph": "X", "pid": 1, "tid": s.worker_idx,
-                "ts": self.at(s.started), "dur": micros(s.resolved - s.started), "args": task_args
+                "name": phase, "cat": "phase", "ph": "X", "pid": 1, "tid": s.worker_idx,
+                "ts": self.at(from), "dur": micros(end - from)
             }));
-            let ends = [
-                ("instantiate", s.instantiated),
-                ("run", s.returned),
-                ("result", Some(s.resolved)),
-            ];
-            let mut from = s.started;
-            for (phase, end) in ends {
-                let Some(end) = end else { continue };
-                events.push(json!({
-                    "name": phase, "cat": "phase", "ph": "X", "pid": 1, "tid": s.worker_idx,
-                    "ts": self.at(from), "dur": micros(end - from)
-                }));
-                from = end;
-            }
-            for (ph, t) in [("b", s.submitted), ("e", s.started)] {
-                events.push(json!({
-                    "name": name.clone(), "cat": "queue", "ph": ph, "id": seq, "pid": 1,
-                    "ts": self.at(t)
-                }));
-            }
+            from = end;
         }
-        json!({ "traceEvents": events, "displayTimeUnit": "ms" })
+        for (ph, t) in [("b", s.submitted), ("e", s.started)] {
+            events.push(json!({
+                "name": name.clone(), "cat": "queue", "ph": ph, "id": seq, "pid": 1,
+                "ts": self.at(t)
+            }));
+        }
+        events
     }
 
     /// Draws one lane per worker with each task as a labelled bar on a time axis: the

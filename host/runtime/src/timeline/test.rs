@@ -18,6 +18,7 @@ fn timeline(n_workers: usize, n_tasks: usize) -> Timeline {
         .map(|i| TaskSpan {
             object: store.put(&tenant, &account, crate::Value::Bool(true)).id(),
             label: "fib".into(),
+            host: None,
             worker_idx: i % n_workers,
             submitted: ms(0),
             started: ms(10 * i as u64),
@@ -59,7 +60,9 @@ fn svg_has_a_lane_per_worker_and_a_bar_per_task() {
 
 #[test]
 fn chrome_trace_has_one_task_event_per_task() {
-    let trace = timeline(2, 5).to_chrome_trace();
+    let mut written = Vec::new();
+    timeline(2, 5).write_chrome_trace(&mut written).unwrap();
+    let trace: serde_json::Value = serde_json::from_slice(&written).unwrap();
     let events = trace["traceEvents"].as_array().unwrap();
     let tasks: Vec<_> = events
         .iter()
