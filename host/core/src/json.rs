@@ -340,9 +340,9 @@ mod test {
         // Found by fuzzing (json_value): serde_json's default float parsing is off by
         // an ulp for about a third of all doubles.
         for x in [
-            1.0380635865664058e-306,
-            1.0715660391465826e-75,
-            -1.603964615428183e143,
+            1.038_063_586_566_405_8e-306,
+            1.071_566_039_146_582_6e-75,
+            -1.603_964_615_428_183e143,
         ] {
             let text = Value::Float64(x).to_json().to_string();
             let json: Json = serde_json::from_str(&text).unwrap();
