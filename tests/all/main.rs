@@ -27,6 +27,10 @@ mod objects;
 /// The examples that follow the seed's Ray code.
 mod examples;
 
+/// Writing tasks: `host new` and `host build` in Rust, Python and JavaScript, and what
+/// an author sees (generated WIT, guest errors, `host inspect`).
+mod authoring;
+
 /// The host against hostile input that is not a task: the compiled cache, special
 /// files, sizes, outputs, values, terminal escapes and signals.
 mod hardening;

@@ -1,6 +1,8 @@
 //! Command-line arguments and the subcommands, one file each, and how a command fails.
 
+mod build;
 mod inspect;
+mod new;
 mod run;
 mod worker;
 
@@ -61,6 +63,8 @@ pub struct Args {
 pub enum Command {
     Run(Box<run::RunCommand>),
     Inspect(inspect::InspectCommand),
+    New(new::NewCommand),
+    Build(build::BuildCommand),
     Worker(worker::WorkerCommand),
 }
 
@@ -69,6 +73,8 @@ impl Command {
         match self {
             Command::Run(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
+            Command::New(c) => c.execute(),
+            Command::Build(c) => c.execute(),
             Command::Worker(c) => c.execute(),
         }
     }
@@ -204,6 +210,32 @@ impl RuntimeArgs {
         }
         capabilities.random_seed = s.random_seed;
         config
+    }
+}
+
+/// A spinner on stderr with `message` and the time so far; drawn only on a terminal.
+pub fn spinner(message: String) -> indicatif::ProgressBar {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(message);
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
+}
+
+/// A size for people: `812 B`, `74.6 KB`, `18.3 MB` (powers of 1000, as `ls -h --si`).
+pub fn human_size(bytes: u64) -> String {
+    let bytes_f = bytes as f64;
+    if bytes < 1000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{:.1} KB", bytes_f / 1e3)
+    } else if bytes < 1_000_000_000 {
+        format!("{:.1} MB", bytes_f / 1e6)
+    } else {
+        format!("{:.1} GB", bytes_f / 1e9)
     }
 }
 

@@ -52,6 +52,8 @@ pub enum LoadError {
         "{path} is a core WebAssembly module, not a component: build the guest for wasm32-wasip2, or wrap it with `wasm-tools component new`"
     )]
     CoreModule { path: PathBuf },
+    #[error("{path} is not a valid component: {message}")]
+    Decode { path: PathBuf, message: String },
     #[error("{path} failed to compile: {message}")]
     Compile { path: PathBuf, message: String },
     #[error("{path} needs imports this host does not provide: {message}")]

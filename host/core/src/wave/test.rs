@@ -169,6 +169,17 @@ fn printed_values_parse_back() {
 }
 
 #[test]
+fn a_call_spelled_as_python_or_javascript_names_the_export() {
+    for text in ["echo_f64(1.0)", "echoF64(1.0)"] {
+        let err = exports().parse_call(text).unwrap_err().to_string();
+        assert!(
+            err.contains("did you mean `echo-f64`? (WIT names are kebab-case)"),
+            "{text}: {err}"
+        );
+    }
+}
+
+#[test]
 fn nul_prints_as_a_wave_escape() {
     // Found by fuzzing (wave_call): escape_debug wrote `'\0'`, which WAVE cannot parse.
     let value = Value::Char('\0');
