@@ -68,7 +68,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let wall = started.elapsed().as_secs_f64();
     drop(refs);
 
-    eprintln!("cluster_bench: {} round trips of one task", args.round_trips);
+    eprintln!(
+        "cluster_bench: {} round trips of one task",
+        args.round_trips
+    );
     let mut times = Vec::with_capacity(args.round_trips);
     for _ in 0..args.round_trips {
         let started = Instant::now();
@@ -77,7 +80,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
         times.push(started.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
-    let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    // The nearest-rank percentile: the value p of the way through the sorted runs.
+    let pct = |per_mille: usize| times[(times.len() - 1) * per_mille / 1000];
 
     eprintln!("cluster_bench: shipping a {} MiB component", args.big_mib);
     let big = padded(&args.noop, args.big_mib << 20, &args.work_dir)?;
@@ -102,8 +106,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
         },
         "round_trip": {
             "runs": args.round_trips,
-            "p50_s": pct(0.5),
-            "p99_s": pct(0.99),
+            "p50_s": pct(500),
+            "p99_s": pct(990),
         },
         "ship": {
             "bytes": bytes,
@@ -143,7 +147,7 @@ fn padded(path: &std::path::Path, size: usize, dir: &std::path::Path) -> anyhow:
 
 fn leb128(out: &mut Vec<u8>, mut n: usize) {
     loop {
-        let byte = (n & 0x7f) as u8;
+        let byte = u8::try_from(n & 0x7f).unwrap_or(0);
         n >>= 7;
         if n == 0 {
             out.push(byte);
