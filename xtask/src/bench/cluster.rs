@@ -63,7 +63,7 @@ pub fn measure(bench: &mut Bench, local: &Json) -> anyhow::Result<Json> {
     for idx in 0..WORKERS {
         let mut worker = Command::new(&bench.host);
         worker
-            .args(["worker", "--nats", &url, "--cache-dir"])
+            .args(["worker", "--nats", &url, "--slots", "8", "--cache-dir"])
             .arg(bench.work_dir.join(format!("cluster-cache-{idx}")));
         bench.note(&worker);
         processes.0.push(
