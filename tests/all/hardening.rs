@@ -617,3 +617,24 @@ fn imports_the_host_lacks_are_listed_and_named_when_it_runs() {
         stderr(&out)
     );
 }
+
+#[test]
+fn every_guest_imports_only_what_the_host_provides() {
+    // The other side of `host inspect`'s list of provided imports: real components,
+    // WASI and nested tasks among their imports, are listed with none missing.
+    for guest in [
+        guests::FIBONACCI,
+        guests::HOSTILE,
+        guests::DATAFLOW,
+        guests::SHAPES,
+        guests::IMAGE_FILTERS,
+    ] {
+        let out = check(&["inspect", "--imports", guest], None, 0, "");
+        let text = stdout(&out);
+        assert!(
+            text.contains("import "),
+            "{guest} imports something: {text}"
+        );
+        assert!(!text.contains("(missing"), "{guest}: {text}");
+    }
+}
