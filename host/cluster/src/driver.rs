@@ -2,7 +2,7 @@
 //!
 //! Submitting publishes a task message on the tenant's subject (its component shipped
 //! once before, by SHA-256) and keeps the task pending under its key; one watcher of
-//! the results bucket, always polled and reopened from the last revision it saw after
+//! the results bucket, always polled and reopened with every key's latest entry after
 //! any error or reconnect, resolves each pending task when its result appears.
 //! Cancelling deletes a still-queued message from the stream, and writes a cancel entry
 //! that the worker running the task watches.
@@ -418,16 +418,14 @@ async fn results_watcher(
         })?;
     Ok(async move {
         let mut watch = Some(first);
-        let mut last_revision = 0u64;
         loop {
             let mut current = match watch.take() {
                 Some(w) => w,
-                None => match shared
-                    .buckets
-                    .results
-                    .watch_from_revision(&filter, last_revision + 1)
-                    .await
-                {
+                // Reopened with every key's latest entry, not from the last revision
+                // seen: a server killed before it flushed can come back with fewer
+                // entries and reuse their revisions for new results. Entries already
+                // delivered find no pending task and are skipped.
+                None => match shared.buckets.results.watch_with_history(&filter).await {
                     Ok(w) => w,
                     Err(e) => {
                         tracing::debug!("reopening the results watcher: {e}");
@@ -445,7 +443,6 @@ async fn results_watcher(
                     }
                     entry = current.next() => match entry {
                         Some(Ok(entry)) => {
-                            last_revision = last_revision.max(entry.revision);
                             if entry.operation == kv::Operation::Put {
                                 let shared = shared.clone();
                                 tokio::spawn(async move { deliver(&shared, entry).await });

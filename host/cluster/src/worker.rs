@@ -250,32 +250,60 @@ async fn pull_loop(
             continue;
         }
         // What is queued now, up to the free slots.
-        let mut got = 0;
-        match consumer.fetch().max_messages(free).messages().await {
-            Ok(mut batch) => {
-                while let Some(Ok(msg)) = batch.next().await {
-                    got += 1;
-                    dispatch(&worker, msg, nested).await;
-                }
-            }
+        let got = match consumer.fetch().max_messages(free).messages().await {
+            Ok(batch) => drain(&worker, batch, nested, PULL_PATIENCE).await,
             Err(e) => {
                 // The server is away (restarting, say): the client reconnects itself.
                 tracing::debug!("pull: {e}");
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
-        }
+        };
         if got > 0 {
             continue;
         }
         // Nothing queued: wait for the next task, then go on.
         let next = tokio::select! {
-            next = consumer.batch().max_messages(1).expires(Duration::from_secs(2)).messages() => next,
+            next = consumer.batch().max_messages(1).expires(LONG_POLL).messages() => next,
             _ = stopping.recv() => return,
         };
-        if let Ok(mut batch) = next {
-            while let Some(Ok(msg)) = batch.next().await {
-                dispatch(&worker, msg, nested).await;
+        if let Ok(batch) = next {
+            drain(&worker, batch, nested, LONG_POLL + PULL_PATIENCE).await;
+        }
+    }
+}
+
+/// How long a worker long-polls for a task when none is queued.
+const LONG_POLL: Duration = Duration::from_secs(2);
+/// How long a pull's answer may take beyond its own expiry. A pull request sent as the
+/// connection drops is never answered: without a bound, its stream would wait forever
+/// and the loop with it. A message that arrives after it is given back after its ack
+/// wait.
+const PULL_PATIENCE: Duration = Duration::from_secs(3);
+
+/// Dispatches a pull's messages as they come, for at most `limit`; how many came.
+async fn drain(
+    worker: &Arc<Worker>,
+    mut batch: impl futures::Stream<Item = Result<jetstream::Message, impl std::fmt::Display>> + Unpin,
+    nested: bool,
+    limit: Duration,
+) -> usize {
+    let mut got = 0;
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, batch.next()).await {
+            Ok(Some(Ok(msg))) => {
+                got += 1;
+                dispatch(worker, msg, nested).await;
+            }
+            Ok(Some(Err(e))) => {
+                tracing::debug!("pull: {e}");
+                return got;
+            }
+            Ok(None) => return got,
+            Err(_) => {
+                tracing::debug!("pull: no answer within {limit:?}; pulling again");
+                return got;
             }
         }
     }
