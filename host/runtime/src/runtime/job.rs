@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use wask_core::{ObjectId, TaskError, TaskOutput, TenantId, Value};
 
+use super::events::Observed;
 use super::remote::RemoteTask;
 use super::submit::Arg;
 use crate::object_store::{Completer, RunInfo};
@@ -32,6 +33,8 @@ pub(super) struct TaskJob {
     pub(super) priority: i32,
     /// Submitted by a running task.
     pub(super) nested: bool,
+    /// The runtime's observer, told when the task starts and finishes.
+    pub(super) observed: Option<Observed>,
 }
 
 /// A wall-clock time for an instant, by its offset from a pair taken together.
@@ -46,6 +49,9 @@ impl TaskJob {
     pub(super) fn run(self, worker_idx: usize) {
         let started = Instant::now();
         let base = (started, SystemTime::now());
+        if let Some(observed) = &self.observed {
+            observed.started(None, worker_idx);
+        }
         let mut phases = Phases::default();
         let (outcome, attempts) = match self.inputs() {
             Err(e) => (Err(e), 0),
@@ -80,7 +86,11 @@ impl TaskJob {
             completer.set_attempts(attempts);
             completer.set_run_info(info.clone());
         }
+        let error = self.observed.as_ref().and(outcome.as_ref().err().cloned());
         resolve(self.completers, outcome);
+        if let Some(observed) = &self.observed {
+            observed.finished(error.as_ref(), Some(&info));
+        }
     }
 
     /// The task to hand to an executor, now that its inputs are ready; or, when an
@@ -92,7 +102,11 @@ impl TaskJob {
         };
         match values {
             Err(e) => {
+                let error = self.observed.as_ref().map(|_| e.clone());
                 resolve(self.completers, Err(e));
+                if let Some(observed) = &self.observed {
+                    observed.finished(error.as_ref(), None);
+                }
                 None
             }
             Ok(args) => Some(RemoteTask::new(
@@ -108,6 +122,7 @@ impl TaskJob {
                 self.nested,
                 self.completers,
                 self.timeline.map(|t| (t, self.submitted)),
+                self.observed,
             )),
         }
     }
