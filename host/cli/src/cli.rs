@@ -2,6 +2,9 @@
 
 mod inspect;
 mod run;
+mod serve;
+mod submit;
+mod token;
 
 use std::process::ExitCode;
 
@@ -60,6 +63,9 @@ pub struct Args {
 pub enum Command {
     Run(Box<run::RunCommand>),
     Inspect(inspect::InspectCommand),
+    Serve(serve::ServeCommand),
+    Submit(submit::SubmitCommand),
+    Token(token::TokenCommand),
 }
 
 impl Command {
@@ -67,6 +73,18 @@ impl Command {
         match self {
             Command::Run(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
+            Command::Serve(c) => c.execute(),
+            Command::Submit(c) => c.execute(),
+            Command::Token(c) => c.execute(),
+        }
+    }
+
+    /// What the command logs unless `WASK_LOG` says otherwise: a server logs what it
+    /// does, the rest only warnings.
+    pub fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Serve(_) => "info",
+            _ => "warn",
         }
     }
 }
