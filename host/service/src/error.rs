@@ -45,7 +45,7 @@ impl ApiError {
         Self::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            format!("no {what} with id `{}`", crate::units::shorten(id)),
+            format!("no {what} with id `{}`", crate::units::shorten_to(id, 80)),
         )
     }
 

@@ -87,14 +87,21 @@ impl TaskTable {
         self.by_seq.len() - self.n_finished
     }
 
-    /// Adds the entry of a ref just made; `max_tasks` finished entries are kept.
-    pub fn insert(&mut self, object: ObjectRef, kind: EntryKind, max_tasks: usize) -> Arc<Entry> {
+    /// Adds the entry of a ref made at `submitted`; `max_tasks` finished entries are
+    /// kept.
+    pub fn insert(
+        &mut self,
+        object: ObjectRef,
+        kind: EntryKind,
+        submitted: SystemTime,
+        max_tasks: usize,
+    ) -> Arc<Entry> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let entry = Arc::new(Entry {
             object,
             kind,
-            submitted: SystemTime::now(),
+            submitted,
             seq,
             finished: AtomicBool::new(false),
             outcome: AtomicU8::new(0),

@@ -60,9 +60,14 @@ pub fn seconds(n: f64) -> Result<Duration, String> {
 
 /// At most 40 characters of text a user gave, for an error message.
 pub fn shorten(text: &str) -> String {
+    shorten_to(text, 40)
+}
+
+/// At most `n` characters of text a user gave, with control characters escaped.
+pub fn shorten_to(text: &str, n: usize) -> String {
     let escaped = wask_core::escape_control(text);
-    if escaped.chars().count() > 40 {
-        let cut: String = escaped.chars().take(40).collect();
+    if escaped.chars().count() > n {
+        let cut: String = escaped.chars().take(n).collect();
         format!("{cut}…")
     } else {
         escaped

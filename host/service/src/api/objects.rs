@@ -43,7 +43,12 @@ pub async fn put(
         ));
     }
     let max_tasks = tenant.spec().max_tasks;
-    let entry = lock(&tenant.track.tasks).insert(object, EntryKind::Object, max_tasks);
+    let entry = lock(&tenant.track.tasks).insert(
+        object,
+        EntryKind::Object,
+        std::time::SystemTime::now(),
+        max_tasks,
+    );
     let id = object_id(entry.id());
     Ok((
         StatusCode::CREATED,

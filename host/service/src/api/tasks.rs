@@ -2,7 +2,7 @@
 //! cancel, forget, and wait on many (Ray's `wait`).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -52,20 +52,36 @@ fn admit(state: &AppState, tenant: &TenantEntry, n: usize) -> Result<(), ApiErro
 }
 
 /// Submits checked tasks and registers them; all were checked before the first runs.
+/// Should the runtime still refuse one, those already queued are cancelled, so a
+/// batch runs whole or not at all.
 fn submit_all(tenant: &TenantEntry, tasks: Vec<CheckedTask>) -> Result<Vec<Arc<Entry>>, ApiError> {
     let mut refs: Vec<(ObjectRef, EntryKind)> = Vec::with_capacity(tasks.len());
-    for task in tasks {
+    let submitted = SystemTime::now();
+    let n = tasks.len();
+    for (i, task) in tasks.into_iter().enumerate() {
         let kind = EntryKind::Task {
             component: task.digest,
             function: task.function.clone(),
         };
-        refs.push((task.submit(&tenant.handle)?, kind));
+        match task.submit(&tenant.handle) {
+            Ok(object) => refs.push((object, kind)),
+            Err(error) => {
+                for (object, _) in &refs {
+                    let _ = tenant.handle.cancel(object);
+                }
+                return Err(if n > 1 {
+                    error.within(&format!("tasks[{i}]"))
+                } else {
+                    error
+                });
+            }
+        }
     }
     let max_tasks = tenant.spec().max_tasks;
     let mut table = lock(&tenant.track.tasks);
     Ok(refs
         .into_iter()
-        .map(|(object, kind)| table.insert(object, kind, max_tasks))
+        .map(|(object, kind)| table.insert(object, kind, submitted, max_tasks))
         .collect())
 }
 
@@ -174,20 +190,29 @@ pub async fn show(
     Ok(axum::Json(entry_json(&state, &tenant, &entry, Detail::Full)).into_response())
 }
 
-/// A value as an answer: bytes raw, anything else as JSON.
+/// A value as an answer: a `list<u8>` (or the `ok` bytes of a `result<list<u8>, E>`,
+/// as the image filters give) raw, anything else as JSON.
 pub fn value_response(value: &Value) -> axum::response::Response {
-    match value {
-        Value::Bytes(bytes) => (
+    let bytes = match value {
+        Value::Bytes(bytes) => Some(bytes),
+        Value::Result(Ok(Some(inner))) => match &**inner {
+            Value::Bytes(bytes) => Some(bytes),
+            _ => None,
+        },
+        _ => None,
+    };
+    match bytes {
+        Some(bytes) => (
             [(header::CONTENT_TYPE, "application/octet-stream")],
             axum::body::Bytes::copy_from_slice(bytes),
         )
             .into_response(),
-        other => axum::Json(other.to_json()).into_response(),
+        None => axum::Json(value.to_json()).into_response(),
     }
 }
 
-/// `GET /v1/tasks/{id}/result`: the value (bytes raw), 202 with the task while it
-/// has not finished, 409 if it failed.
+/// `GET /v1/tasks/{id}/result`: the value (bytes raw, see [`value_response`]), 202
+/// with the task while it has not finished, 409 if it failed.
 pub async fn result(
     State(state): State<Arc<AppState>>,
     TenantAuth(tenant): TenantAuth,
@@ -325,7 +350,8 @@ pub async fn list(
         .cloned()
         .collect();
     let mut page = Vec::new();
-    let mut next = None;
+    let mut next: Option<u64> = None;
+    let mut last_seq = 0;
     for entry in entries {
         if query
             .state
@@ -335,17 +361,14 @@ pub async fn list(
             continue;
         }
         if page.len() == limit {
+            // There is more: the next page starts before the last entry shown.
+            next = page.last().and(Some(last_seq));
             break;
         }
-        next = Some(entry.seq);
+        last_seq = entry.seq;
         page.push(entry_json(&state, &tenant, &entry, Detail::Summary));
     }
-    let more = page.len() == limit;
-    Ok(axum::Json(json!({
-        "tasks": page,
-        "next": if more { next } else { None },
-    }))
-    .into_response())
+    Ok(axum::Json(json!({ "tasks": page, "next": next })).into_response())
 }
 
 /// `POST /v1/wait` body.
