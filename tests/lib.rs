@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod service;
+
 /// Paths of the guest components, built from source by build.rs.
 pub mod guests {
     include!(concat!(env!("OUT_DIR"), "/guests.rs"));

@@ -30,3 +30,10 @@ mod examples;
 /// The host against hostile input that is not a task: the compiled cache, special
 /// files, sizes, outputs, values, terminal escapes and signals.
 mod hardening;
+
+/// The HTTP service over real sockets: endpoints, tenant isolation, tokens, errors,
+/// hostile clients, reload and graceful stop, and `host serve` / `host submit`.
+mod service;
+
+/// The service's dashboard in headless Chromium.
+mod dashboard;
