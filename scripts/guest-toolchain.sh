@@ -48,7 +48,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
         sudo=(sudo)
     fi
     say "installing Debian packages: ${need_pkgs[*]}"
-    "${sudo[@]}" apt-get update -qq >&2
+    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
     web=()
     for p in "${need_pkgs[@]}"; do
         case "$p" in rustc-web|cargo-web|rust-web-src) web+=("$p") ;; esac
@@ -58,11 +58,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
         case "$p" in rustc-web|cargo-web|rust-web-src) ;; *) other+=("$p") ;; esac
     done
     if [ ${#web[@]} -gt 0 ]; then
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq -t bookworm-security "${web[@]}" >&2 \
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=900 install -y -qq -t bookworm-security "${web[@]}" >&2 \
             || die "apt-get could not install ${web[*]} from bookworm-security (Rust 1.96); is the bookworm-security suite in the apt sources?"
     fi
     if [ ${#other[@]} -gt 0 ]; then
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${other[@]}" >&2 \
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=900 install -y -qq "${other[@]}" >&2 \
             || die "apt-get could not install ${other[*]}"
     fi
 fi

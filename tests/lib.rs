@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod cluster;
 pub mod service;
 
 /// Paths of the guest components, built from source by build.rs.

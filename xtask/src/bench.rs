@@ -14,6 +14,7 @@
 //! unoptimised. A bench target is built with the bench (release) profile, so wasm and
 //! native run with the same optimisation the host ships with.
 
+mod cluster;
 mod machine;
 mod measure;
 mod report;
@@ -195,6 +196,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "--example",
         "seed_demo",
     ]))?;
+    bench.run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "wask-cluster",
+        "--example",
+        "cluster_bench",
+    ]))?;
     bench.run(cargo().args(["bench", "--package", "wask", "--no-run"]))?;
     let ray_python = if bench.options.ray {
         measure::ray_setup(&mut bench)
@@ -208,6 +217,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let cold_start = measure::cold_start(&mut bench)?;
     let rss = measure::peak_rss(&mut bench)?;
     let hot_path = measure::hot_path(&mut bench)?;
+    eprintln!("xtask bench: measuring the cluster");
+    // A cluster that cannot be measured is reported as such; it does not cost the run.
+    let cluster = cluster::measure(&mut bench, &seed_cases)
+        .unwrap_or_else(|e| json!({ "error": format!("{e:#}") }));
     let ray = match ray_python {
         Ok(python) => {
             eprintln!("xtask bench: measuring Ray");
@@ -240,6 +253,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "cold_start": cold_start,
             "rss": rss,
             "hot_path": hot_path,
+            "cluster": cluster,
         },
         "ray": ray,
     });

@@ -47,9 +47,11 @@ pub fn images(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Bootstraps the guest toolchain, then runs every test; `extra` goes to `cargo test`.
+/// Bootstraps the guest toolchain and the programs the tests start (`nats-server`,
+/// `chromium`, ...), then runs every test; `extra` goes to `cargo test`.
 pub fn test(extra: &[String]) -> anyhow::Result<()> {
     bootstrap()?;
+    run(Command::new("bash").arg("scripts/test-deps.sh"))?;
     run(cargo().args(["test", "--workspace"]).args(extra))
 }
 
@@ -58,14 +60,12 @@ pub fn lint() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     // Clippy builds the tests package, whose build script builds the guests.
     bootstrap()?;
-    run(cargo().args([
-        "fmt",
-        "--all",
-        "--manifest-path",
-        "guest-tasks/Cargo.toml",
-        "--",
-        "--check",
-    ]))?;
+    for workspace in ["guest-tasks", "fuzz"] {
+        run(cargo()
+            .args(["fmt", "--all", "--manifest-path"])
+            .arg(format!("{workspace}/Cargo.toml"))
+            .args(["--", "--check"]))?;
+    }
     run(cargo().args([
         "clippy",
         "--workspace",
@@ -74,4 +74,9 @@ pub fn lint() -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))
+}
+
+/// Runs the fuzz targets through `scripts/fuzz.sh`; `extra` goes to the script.
+pub fn fuzz(extra: &[String]) -> anyhow::Result<()> {
+    run(Command::new("bash").arg("scripts/fuzz.sh").args(extra))
 }

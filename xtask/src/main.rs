@@ -1,4 +1,5 @@
-//! `cargo xtask`: the project's own commands: bootstrap, build guests, demo, test, lint, ci.
+//! `cargo xtask`: the project's own commands: bootstrap, build guests, demo, test, lint,
+//! fuzz, ci.
 //!
 //! If `cargo xtask ci` passes locally, CI passes: `.ci/run` calls the same commands.
 //! This file only reads the command and hands it on: the commands live in `commands`
@@ -30,13 +31,15 @@ commands:
   guests      build every guest in guest-tasks/ and print NAME<TAB>PATH lines
   demo        run the seed demo (release build): three cases, serial vs parallel
   images DIR  write the 16 sample images (1024x1024 PNG) of seed case 3 to DIR
-  test        bootstrap, then run every test
-  lint        cargo fmt --check (host and guests) and clippy -D warnings
+  test        bootstrap, install the test programs (scripts/test-deps.sh), run every test
+  lint        cargo fmt --check (host, guests and fuzz) and clippy -D warnings
   bench       measure Wask against Ray, native Rust and its targets; write
               docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run,
               --render to write BENCHMARKS.md again from benchmarks.json alone)
   soak        a million tasks through one runtime with memory sampled; writes
               docs/SOAK.md (--tasks N for another count)
+  fuzz        run every fuzz target in fuzz/ for 10 minutes each (--smoke: 25 s;
+              --seconds N; or name targets); see docs/FUZZING.md
   ci          lint, then test";
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         "lint" => commands::lint(),
         "bench" => bench::run(rest),
         "soak" => soak::run_soak(rest),
+        "fuzz" => commands::fuzz(rest),
         "ci" => commands::lint().and_then(|()| commands::test(&[])),
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }

@@ -1,10 +1,13 @@
 //! Command-line arguments and the subcommands, one file each, and how a command fails.
 
+mod build;
 mod inspect;
+mod new;
 mod run;
 mod serve;
 mod submit;
 mod token;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -63,9 +66,12 @@ pub struct Args {
 pub enum Command {
     Run(Box<run::RunCommand>),
     Inspect(inspect::InspectCommand),
+    New(new::NewCommand),
+    Build(build::BuildCommand),
     Serve(serve::ServeCommand),
     Submit(submit::SubmitCommand),
     Token(token::TokenCommand),
+    Worker(worker::WorkerCommand),
 }
 
 impl Command {
@@ -73,9 +79,12 @@ impl Command {
         match self {
             Command::Run(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
+            Command::New(c) => c.execute(),
+            Command::Build(c) => c.execute(),
             Command::Serve(c) => c.execute(),
             Command::Submit(c) => c.execute(),
             Command::Token(c) => c.execute(),
+            Command::Worker(c) => c.execute(),
         }
     }
 
@@ -101,6 +110,10 @@ pub struct RuntimeArgs {
     /// Compile every component afresh, without the cache
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Run the tasks on a Wask cluster through this NATS server (nats://HOST:PORT)
+    /// instead of here; `host worker` processes serve it
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
     /// Size the cache may grow to; past it, the least recently used entries go [default: 2G]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     cache_max_size: Option<usize>,
@@ -149,6 +162,18 @@ struct SandboxArgs {
 }
 
 impl RuntimeArgs {
+    /// The runtime these flags ask for: local, or a driver of the cluster at --nats.
+    fn runtime(&self) -> anyhow::Result<wask::Runtime> {
+        let config = self.config();
+        Ok(match &self.nats {
+            None => wask::Runtime::new(config)?,
+            Some(url) => {
+                let driver = wask_cluster::Driver::connect(wask_cluster::ClusterOptions::new(url))?;
+                wask::Runtime::with_executor(config, driver)?
+            }
+        })
+    }
+
     fn config(&self) -> wask::RuntimeConfig {
         let mut config = wask::RuntimeConfig::default();
         if let Some(n) = self.parallel {
@@ -203,6 +228,32 @@ impl RuntimeArgs {
         }
         capabilities.random_seed = s.random_seed;
         config
+    }
+}
+
+/// A spinner on stderr with `message` and the time so far; drawn only on a terminal.
+pub fn spinner(message: String) -> indicatif::ProgressBar {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(message);
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
+}
+
+/// A size for people: `812 B`, `74.6 KB`, `18.3 MB` (powers of 1000, as `ls -h --si`).
+pub fn human_size(bytes: u64) -> String {
+    let bytes_f = bytes as f64;
+    if bytes < 1000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{:.1} KB", bytes_f / 1e3)
+    } else if bytes < 1_000_000_000 {
+        format!("{:.1} MB", bytes_f / 1e6)
+    } else {
+        format!("{:.1} GB", bytes_f / 1e9)
     }
 }
 

@@ -6,6 +6,7 @@
 //! the reader of stdout went away (a closed pipe), which ends the run quietly, as it
 //! ends other Unix tools.
 
+mod authoring;
 mod cli;
 
 use std::process::ExitCode;

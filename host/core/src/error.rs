@@ -52,6 +52,8 @@ pub enum LoadError {
         "{path} is a core WebAssembly module, not a component: build the guest for wasm32-wasip2, or wrap it with `wasm-tools component new`"
     )]
     CoreModule { path: PathBuf },
+    #[error("{path} is not a valid component: {message}")]
+    Decode { path: PathBuf, message: String },
     #[error("{path} failed to compile: {message}")]
     Compile { path: PathBuf, message: String },
     #[error("{path} needs imports this host does not provide: {message}")]
@@ -109,8 +111,9 @@ pub enum CallError {
     },
 }
 
-/// Why a task produced no value. Stored in the task's own ref; it never unwinds a worker.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a task produced no value. Stored in the task's own ref; it never unwinds a
+/// worker. It serialises, so a cluster worker can send it to the task's owner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum TaskError {
     /// The guest trapped; a Rust guest's panic message is taken from its stderr.
     #[error("task trapped: {}{}", escape_control(message), panic_suffix(panic.as_deref()))]
@@ -149,6 +152,16 @@ pub enum TaskError {
     Shutdown,
     #[error("the host panicked while running the task: {0}")]
     HostPanic(String),
+    /// The cluster worker running the task stopped (was killed, crashed or lost its
+    /// connection) on the last attempt the task had.
+    #[error(
+        "the task's worker {worker} was lost during its attempt {attempts}, and no attempts are left"
+    )]
+    WorkerLost { worker: String, attempts: u32 },
+    /// The cluster could not run the task: a worker could not fetch, verify or compile
+    /// its component, say.
+    #[error("{}", escape_control(.0))]
+    Cluster(String),
 }
 
 fn panic_suffix(panic: Option<&str>) -> String {

@@ -147,6 +147,24 @@ pub struct Exports {
     functions: Vec<Signature>,
 }
 
+/// `count_words` and `countWords` as `count-words`: how WIT would spell a name.
+fn kebab_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c == '_' {
+            out.push('-');
+        } else if c.is_uppercase() && prev_lower {
+            out.push('-');
+            out.extend(c.to_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    out
+}
+
 impl Exports {
     /// `component` names the component in messages (its file name, say).
     pub fn new(component: &str, functions: Vec<Signature>) -> Self {
@@ -178,13 +196,14 @@ impl Exports {
         all.join(", ")
     }
 
-    /// The index of the function called `name`. A Rust or Python spelling of a WIT
-    /// name (`count_words` for `count-words`) is named in the error.
+    /// The index of the function called `name`. A Rust, Python or JavaScript spelling
+    /// of a WIT name (`count_words` or `countWords` for `count-words`) is named in the
+    /// error.
     pub fn find(&self, name: &str) -> Result<usize, CallError> {
         if let Some(index) = self.functions.iter().position(|f| f.name() == name) {
             return Ok(index);
         }
-        let kebab = name.replace('_', "-").to_lowercase();
+        let kebab = kebab_case(name);
         let suggestion = self
             .functions
             .iter()
@@ -239,6 +258,16 @@ mod test {
         assert_eq!(
             err.to_string(),
             "unknown function `count_words`; did you mean `count-words`? (WIT names are kebab-case); words.wasm exports: count-words: func(text: string) -> u32"
+        );
+    }
+
+    #[test]
+    fn a_camel_case_name_suggests_the_export() {
+        let err = exports().find("countWords").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unknown function `countWords`; did you mean `count-words`?"),
+            "{err}"
         );
     }
 

@@ -145,7 +145,13 @@ pub(crate) fn parse_call(exports: &Exports, text: &str) -> Result<(usize, Vec<Va
     let wrapped;
     let parsed = match UntypedFuncCall::parse(text) {
         Ok(call) => call,
-        Err(e) if looks_like_call(text) => return Err(syntax(text, e.span(), &e)),
+        Err(e) if looks_like_call(text) => {
+            // `count_words(...)` or `countWords(...)` is not WAVE: name the export meant.
+            if let Some(name) = foreign_name(text) {
+                exports.find(name)?;
+            }
+            return Err(syntax(text, e.span(), &e));
+        }
         Err(_) => {
             wrapped = with_only_function(exports, text)?;
             UntypedFuncCall::parse(&wrapped).map_err(|e| syntax(&wrapped, e.span(), &e))?
@@ -190,6 +196,17 @@ pub(crate) fn parse_call(exports: &Exports, text: &str) -> Result<(usize, Vec<Va
         args.push(value);
     }
     Ok((index, args))
+}
+
+/// The function name of a call spelled as Rust, Python or JavaScript would
+/// (`count_words`, `countWords`), which WAVE cannot parse.
+fn foreign_name(text: &str) -> Option<&str> {
+    let name = text[..text.find('(')?].trim();
+    let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    (identifier && name.contains(|c: char| c == '_' || c.is_ascii_uppercase())).then_some(name)
 }
 
 /// Parses one value written in WAVE as type `ty`.
@@ -393,6 +410,8 @@ fn flags(node: &Node, names: &[String], ty: &ValueType, src: &str) -> Result<Val
     let given: Vec<&str> = node
         .as_flags(src)
         .map_err(wave_err(node, ty, src))?
+        // wasm-wave strips a label's `%` everywhere but in flags.
+        .map(|label| label.strip_prefix('%').unwrap_or(label))
         .collect();
     if let Some(unknown) = given.iter().find(|g| !names.iter().any(|n| n == *g)) {
         return Err(NodeError::new(

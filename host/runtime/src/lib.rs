@@ -23,16 +23,18 @@
 // Library code reports failures as values; tests may unwrap.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod inspect;
 mod object_store;
 mod runtime;
 mod sandbox;
 mod scheduler;
 mod timeline;
 
+pub use inspect::{Inspection, inspect};
 pub use object_store::{ObjectFuture, ObjectRef, OutputFuture, RunInfo, StoreConfig};
 pub use runtime::{
     Arg, DEFAULT_TENANT, Executor, RemoteTask, Runtime, RuntimeConfig, TaskBuilder, TaskEvent,
-    TaskObserver, TaskOptions, Tenant, TenantConfig, inspect,
+    TaskObserver, TaskOptions, Tenant, TenantConfig,
 };
 pub use sandbox::{
     Call, Capabilities, SandboxConfig, TaskComponent, TaskFunction, default_cache_dir,

@@ -240,12 +240,3 @@ impl Runtime {
         self.core.timeline.take(self.n_workers())
     }
 }
-
-/// Loads a component without a runtime, to list its exports (as `host inspect` does).
-pub fn inspect(path: &Path) -> Result<TaskComponent, wask_core::InspectError> {
-    let sandbox = Sandbox::new(SandboxConfig {
-        max_instances: 1,
-        ..SandboxConfig::default()
-    })?;
-    Ok(sandbox.load(path)?)
-}

@@ -29,6 +29,7 @@ use wask_core::{LoadError, SetupError};
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+pub(crate) use self::component::check_header;
 pub use self::component::{Call, TaskComponent, TaskFunction};
 use self::invoke::TaskState;
 pub(crate) use self::invoke::{InvokeOptions, Phases};

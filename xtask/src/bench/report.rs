@@ -12,6 +12,7 @@
 //! writes nothing for it), and add the section to [`SECTIONS`]. A json that has a
 //! section the report does not know yet reads too: unknown fields are skipped.
 
+mod cluster;
 mod details;
 mod document;
 mod format;
@@ -38,6 +39,7 @@ const SECTIONS: &[Section] = &[
     targets::section,
     ratios::section,
     details::section,
+    cluster::section,
     profile::section,
     page::method,
     page::commands,

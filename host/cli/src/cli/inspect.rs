@@ -1,4 +1,5 @@
-//! `host inspect`: list a component's exported functions with their WIT signatures.
+//! `host inspect`: list a component's exported functions with their WIT signatures,
+//! read from the component's binary without compiling it.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,9 +22,10 @@ impl InspectCommand {
     pub fn execute(self) -> Result<ExitCode, Failure> {
         let component = wask::inspect(&self.component)?;
         let mut lines: Vec<String> = component
+            .exports()
             .functions()
             .iter()
-            .map(|f| f.signature().to_string())
+            .map(ToString::to_string)
             .collect();
         if self.imports {
             lines.extend(component.imports().iter().map(|i| format!("import {i}")));

@@ -6,8 +6,8 @@ mod output;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -95,8 +95,8 @@ impl RunCommand {
         let max_file = self.max_file_size as u64;
         let texts = call_texts(&self.invoke, self.input.as_deref(), max_file)?;
         let inputs = expand_inputs(&self.inputs)?;
-        let runtime = Runtime::new(self.runtime.config())?;
-        let component = runtime.load(&self.component)?;
+        let runtime = self.runtime.runtime()?;
+        let component = load(&runtime, &self.component)?;
         // Check every call before any runs: one bad call runs nothing.
         let planned = plan_calls(&component, &texts, &inputs, max_file)?;
         let outputs = match &self.output_dir {
@@ -250,7 +250,19 @@ impl RunCommand {
                 let line = self.success_line(&output.value, planned, idx, outputs)?;
                 Ok((line, true))
             }
-            Err(e) => Ok((self.error_line(&e.to_string(), object.attempts()), false)),
+            Err(e) => {
+                if let (
+                    true,
+                    wask::GetError::Task {
+                        error: wask::TaskError::Trap { stderr, .. },
+                        ..
+                    },
+                ) = (self.show_output, &e)
+                {
+                    progress.suspend(|| show_output(idx, &[], stderr.as_bytes()));
+                }
+                Ok((self.error_line(&e.to_string(), object.attempts()), false))
+            }
         }
     }
 
@@ -328,6 +340,29 @@ fn wait(
             outcome => return Some(outcome),
         }
     }
+}
+
+/// Loads the component. Compiling it (when the cache does not have it) shows a spinner
+/// with its size and the time so far, on a terminal: a Python component takes tens of
+/// seconds, once.
+fn load(runtime: &Runtime, path: &Path) -> Result<TaskComponent, wask::LoadError> {
+    if !std::io::stderr().is_terminal()
+        || std::fs::read(path).map_or(true, |bytes| runtime.is_cached(&bytes))
+    {
+        return runtime.load(path);
+    }
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let spinner = super::spinner(format!(
+        "compiling {name} ({}) to native code, once: later runs take it from the cache",
+        super::human_size(size)
+    ));
+    let loaded = runtime.load(path);
+    spinner.finish_and_clear();
+    loaded
 }
 
 /// Prints a task's captured output to stderr, each line marked with the task's index.

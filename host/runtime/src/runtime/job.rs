@@ -35,6 +35,8 @@ pub(super) struct TaskJob {
     pub(super) nested: bool,
     /// The runtime's observer, told when the task starts and finishes.
     pub(super) observed: Option<Observed>,
+    /// The tenant's cap on tasks running at once.
+    pub(super) max_concurrency: usize,
 }
 
 /// A wall-clock time for an instant, by its offset from a pair taken together.
@@ -120,6 +122,7 @@ impl TaskJob {
                 self.max_retries,
                 self.priority,
                 self.nested,
+                self.max_concurrency,
                 self.completers,
                 self.timeline.map(|t| (t, self.submitted)),
                 self.observed,

@@ -44,6 +44,8 @@ pub struct RemoteTask {
     pub priority: i32,
     /// Submitted by a running task (through `wask:runtime/tasks`), not by a caller.
     pub nested: bool,
+    /// Tasks of the tenant that may run at once.
+    pub max_concurrency: usize,
     completers: Vec<Completer>,
     /// The timeline to record the task's span in, and when it was submitted.
     timeline: Option<(Arc<Recorder>, Instant)>,
@@ -74,6 +76,7 @@ impl RemoteTask {
         max_retries: u32,
         priority: i32,
         nested: bool,
+        max_concurrency: usize,
         completers: Vec<Completer>,
         timeline: Option<(Arc<Recorder>, Instant)>,
         observed: Option<Observed>,
@@ -89,6 +92,7 @@ impl RemoteTask {
             max_retries,
             priority,
             nested,
+            max_concurrency,
             completers,
             timeline,
             observed,

@@ -311,6 +311,7 @@ pub(crate) fn enqueue(
         priority: options.priority,
         nested: place == Place::Nested,
         observed,
+        max_concurrency: tenant.max_concurrency,
     };
     let executor = match place {
         Place::Here => None,

@@ -179,7 +179,8 @@ impl Call {
     }
 }
 
-fn check_header(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
+/// Checks that `bytes` start as a component does, not as a core module or other file.
+pub(crate) fn check_header(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
         return Err(LoadError::NotWasm {
             path: path.to_owned(),

@@ -1,6 +1,13 @@
 //! Why a call failed, from wasmtime's typed errors and the store's own records: an
 //! interruption (cancel, deadline), a limit the guest ran into, or a plain trap with
-//! the guest's panic message. No message text is matched.
+//! what the guest said on stderr as it failed (a Rust panic, a Python traceback, or a
+//! JavaScript exception reported by the wrapper `host build` generates). Only that
+//! guest text is read; no wasmtime message text is matched.
+
+#[cfg(test)]
+mod test;
+
+use std::fmt::Write as _;
 
 use wask_core::{Limit, LimitHit, Limits, TaskError};
 use wasmtime::{PoolConcurrencyLimitError, Trap, WasmBacktrace};
@@ -100,10 +107,91 @@ pub(super) fn instantiation(
     TaskError::Instantiate(format!("{e:#}"))
 }
 
+/// What the guest reported as it failed, on one line: a Python exception with its
+/// traceback, a JavaScript exception reported by Wask's generated wrapper, or a Rust
+/// panic with its location.
+pub(super) fn panic_message(stderr: &str) -> Option<String> {
+    python_exception(stderr)
+        .or_else(|| js_exception(stderr))
+        .or_else(|| rust_panic(stderr))
+}
+
+/// The prefix of the lines Wask's JavaScript wrapper writes for an uncaught exception:
+/// `wask: task raised RangeError: boom`, then `wask:   at fail@index.js:22:9` per frame.
+const JS_RAISED: &str = "wask: task raised ";
+const JS_FRAME: &str = "wask:   at ";
+
+/// The last Python traceback on stderr, as componentize-py prints it before it traps:
+/// `Traceback (most recent call last):`, a `File "...", line N, in f` line per frame,
+/// then the exception (`ValueError: message`). Gives
+/// `raised ValueError: message (traceback, most recent call last: tasks.py:36 in f)`.
+/// Frames of the wrapper `host build` generates (`_wask_app.py`) are left out.
+fn python_exception(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let start = lines
+        .iter()
+        .rposition(|l| l.trim_end() == "Traceback (most recent call last):")?;
+    let mut frames = Vec::new();
+    let mut rest = lines[start + 1..].iter().peekable();
+    while let Some(line) = rest.next_if(|l| l.starts_with(' ')) {
+        if let Some(frame) = python_frame(line) {
+            frames.push(frame);
+        }
+    }
+    let exception: Vec<&str> = rest
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("thread '"))
+        .map(|l| l.trim())
+        .collect();
+    if exception.is_empty() {
+        return None;
+    }
+    let mut message = format!("raised {}", exception.join(" "));
+    if !frames.is_empty() {
+        let _ = write!(
+            message,
+            " (traceback, most recent call last: {})",
+            frames.join(", ")
+        );
+    }
+    Some(message)
+}
+
+/// `  File "/0/tasks.py", line 36, in describe` as `tasks.py:36 in describe`; `None`
+/// for source lines and the generated wrapper's frames.
+fn python_frame(line: &str) -> Option<String> {
+    let rest = line.trim_start().strip_prefix("File \"")?;
+    let (file, rest) = rest.split_once('"')?;
+    let file = file.strip_prefix("/0/").unwrap_or(file);
+    if file.ends_with("_wask_app.py") {
+        return None;
+    }
+    let rest = rest.trim_start_matches(',').trim();
+    let line_no = rest.strip_prefix("line ")?.split(',').next()?.trim();
+    let function = rest.split_once(", in ").map_or("", |(_, f)| f.trim());
+    Some(format!("{file}:{line_no} in {function}"))
+}
+
+/// An exception reported by Wask's JavaScript wrapper ([`JS_RAISED`]):
+/// `raised RangeError: boom (stack: fail@index.js:22:9, ...)`.
+fn js_exception(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines().skip_while(|l| !l.starts_with(JS_RAISED));
+    let raised = lines.next()?.strip_prefix(JS_RAISED)?;
+    let frames: Vec<&str> = lines
+        .map_while(|l| l.strip_prefix(JS_FRAME))
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    let mut message = format!("raised {}", raised.trim());
+    if !frames.is_empty() {
+        let _ = write!(message, " (stack: {})", frames.join(", "));
+    }
+    Some(message)
+}
+
 /// A Rust guest's panic, from the standard library's report on stderr:
 /// `thread '<unnamed>' panicked at src/lib.rs:9:5:` then the message, then a `note:`.
 /// Gives `panicked at src/lib.rs:9:5: message` on one line.
-pub(super) fn panic_message(stderr: &str) -> Option<String> {
+fn rust_panic(stderr: &str) -> Option<String> {
     let mut lines = stderr.lines();
     let header = lines.by_ref().find(|l| l.contains(" panicked at "))?;
     let location = header[header.find("panicked at ")?..].trim_end_matches(':');

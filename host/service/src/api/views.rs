@@ -89,6 +89,8 @@ pub fn error_json(error: &TaskError) -> Json {
         TaskError::Instantiate(_) => "instantiate",
         TaskError::Shutdown => "shutdown",
         TaskError::HostPanic(_) => "host_panic",
+        TaskError::WorkerLost { .. } => "worker_lost",
+        TaskError::Cluster(_) => "cluster",
     };
     let mut out = json!({ "kind": kind, "message": error.to_string() });
     if let TaskError::Upstream { object, .. } = error {

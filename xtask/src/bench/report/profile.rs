@@ -26,6 +26,9 @@ pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
                 Goal::ColdStart => cold_start(md, doc)?,
                 Goal::Rss => rss(md, doc)?,
                 Goal::Echo => echo(md, doc)?,
+                Goal::ClusterThroughput | Goal::ClusterRoundTrip | Goal::ClusterSeed(_) => {
+                    cluster(md, doc, goal)?;
+                }
             }
         }
     }
@@ -203,4 +206,39 @@ fn speedups(md: &mut String, doc: &Document) -> fmt::Result {
             ""
         },
     )
+}
+
+fn cluster(md: &mut String, doc: &Document, goal: Goal) -> fmt::Result {
+    let c = &doc.wask.cluster;
+    let what = match goal {
+        Goal::ClusterThroughput => format!(
+            "**Cluster throughput.** {} tasks took {}. Each task is a JetStream publish \
+             (acknowledged by the server), a pull and an ack by a worker, a create-only \
+             KV write of the result and its delivery to the driver's watcher, plus the \
+             local work of both sides; the run's two workers and the driver share the \
+             machine's cores with nats-server.",
+            c.throughput.tasks.map_or("—".into(), |n| n.to_string()),
+            secs(c.throughput.wall_s),
+        ),
+        Goal::ClusterRoundTrip => format!(
+            "**One task in flight on the cluster.** p50 {}, p99 {}: a publish \
+             acknowledged by the server, a worker's pull (long-polling), a run in a fresh \
+             store, a KV write and the watcher's delivery, one after the other.",
+            secs(c.round_trip.p50_s),
+            secs(c.round_trip.p99_s),
+        ),
+        Goal::ClusterSeed(seed) => {
+            let case = c.case(seed);
+            format!(
+                "**{} on the cluster.** {} on the cluster against {} locally: the \
+                 inputs and results travel through NATS (through the object store past \
+                 256 KiB), and the workers compile the component once each.",
+                seed.case_title(),
+                secs(case.and_then(|c| c.cluster_s)),
+                secs(case.and_then(|c| c.local_parallel_s)),
+            )
+        }
+        _ => return Ok(()),
+    };
+    writeln!(md, "{what}\n")
 }

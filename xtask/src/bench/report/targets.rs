@@ -1,4 +1,5 @@
-//! The targets of issue 6 (and the generic-path target of the bench's brief): each
+//! The targets of issue 6, the generic-path target of the bench's brief and the
+//! cluster targets of issue 10: each
 //! with its bound, the measured figure, met or missed and by how much, and Ray's
 //! figure; and the table of them in BENCHMARKS.md.
 
@@ -38,6 +39,9 @@ pub enum Goal {
     ColdStart,
     Rss,
     Echo,
+    ClusterThroughput,
+    ClusterRoundTrip,
+    ClusterSeed(Seed),
 }
 
 impl Goal {
@@ -46,6 +50,8 @@ impl Goal {
         let mut goals = vec![Goal::RoundTrip, Goal::Throughput];
         goals.extend(Seed::ALL.map(Goal::Kernel));
         goals.extend([Goal::ColdStart, Goal::Rss, Goal::Echo]);
+        goals.extend([Goal::ClusterThroughput, Goal::ClusterRoundTrip]);
+        goals.extend([Seed::Fibonacci, Seed::ImageFilters].map(Goal::ClusterSeed));
         goals
     }
 
@@ -60,6 +66,9 @@ impl Goal {
             Goal::ColdStart => "`host run` to first result".into(),
             Goal::Rss => "host peak RSS".into(),
             Goal::Echo => "10 MiB".into(),
+            Goal::ClusterThroughput => "cluster no-op throughput".into(),
+            Goal::ClusterRoundTrip => "cluster one task in flight".into(),
+            Goal::ClusterSeed(seed) => format!("cluster / local parallel: {}", seed.case_title()),
         }
     }
 
@@ -132,6 +141,40 @@ impl Goal {
                 ray: None,
                 source: "bench brief",
                 failed: lib.echo.wask_generic.error.clone(),
+            },
+            Goal::ClusterThroughput => Target {
+                measure: "cluster no-op throughput, 2 worker processes".into(),
+                at_most: false,
+                bound: 20_000.0,
+                unit: Unit::PerSecond,
+                measured: doc.wask.cluster.throughput.tasks_per_s,
+                ray: ray.noop.throughput.tasks_per_s,
+                source: "issue 10",
+                failed: doc.wask.cluster.error.clone(),
+            },
+            Goal::ClusterRoundTrip => Target {
+                measure: "cluster one task in flight p50".into(),
+                at_most: true,
+                bound: 300e-6,
+                unit: Unit::Seconds,
+                measured: doc.wask.cluster.round_trip.p50_s,
+                ray: ray.noop.roundtrip.p50_s,
+                source: "issue 10",
+                failed: doc.wask.cluster.error.clone(),
+            },
+            Goal::ClusterSeed(seed) => Target {
+                measure: format!("{}, wall time", self.prefix()),
+                at_most: true,
+                bound: 1.15,
+                unit: Unit::Ratio,
+                measured: doc
+                    .wask
+                    .cluster
+                    .case(seed)
+                    .and_then(|c| c.ratio_cluster_over_local),
+                ray: None,
+                source: "issue 10",
+                failed: doc.wask.cluster.error.clone(),
             },
         }
     }
@@ -217,8 +260,8 @@ pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
     writeln!(md, "## Targets\n")?;
     writeln!(
         md,
-        "The targets of issue 6 (and, last, the generic-path target of the benchmark's \
-         brief). \"Missed\" says by how much: the measured value over the target for an \
+        "The targets of issue 6, then the generic-path target of the benchmark's brief, \
+         then the cluster targets of issue 10. \"Missed\" says by how much: the measured value over the target for an \
          upper bound, the target over the measured value for a lower bound.\n"
     )?;
     writeln!(md, "| measure | target | measured | verdict | Ray here |")?;

@@ -14,6 +14,7 @@ pub struct Wask {
     pub cold_start: ColdStarts,
     pub rss: Rss,
     pub hot_path: HotPath,
+    pub cluster: super::cluster::Cluster,
 }
 
 /// The figures of the `suite` bench target, driven through the `wask` API.
