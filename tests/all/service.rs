@@ -1193,7 +1193,7 @@ fn sighup_reloads_the_tenants_file_without_dropping_tasks() {
 }
 
 #[test]
-fn host_serve_refuses_a_bad_tenants_file_and_nats_for_now() {
+fn host_serve_refuses_a_bad_tenants_file() {
     let dir = std::env::temp_dir().join(format!("wask-serve-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tenants.toml");
@@ -1201,19 +1201,6 @@ fn host_serve_refuses_a_bad_tenants_file_and_nats_for_now() {
     let path = path.to_str().unwrap();
     let out = wask_tests::check(&["serve", "--tenants", path], None, 2, "tenants.toml:2:9:");
     assert!(wask_tests::stderr(&out).contains("expected `sha256:` and 64 hex digits"));
-    std::fs::write(dir.join("tenants.toml"), tenants_toml("", "")).unwrap();
-    wask_tests::check(
-        &[
-            "serve",
-            "--tenants",
-            path,
-            "--nats",
-            "nats://127.0.0.1:4222",
-        ],
-        None,
-        2,
-        "cluster mode (--nats nats://127.0.0.1:4222) is not built in yet",
-    );
     let token = wask_tests::run_host(&["token"], None);
     let text = wask_tests::stdout(&token);
     let (line, hash_line) = text.split_once('\n').unwrap();
@@ -1222,6 +1209,37 @@ fn host_serve_refuses_a_bad_tenants_file_and_nats_for_now() {
     assert_eq!(
         hash_line.split('"').nth(1).unwrap(),
         wask_tests::stdout(&hashed).trim()
+    );
+}
+
+/// `host serve --nats`: the same API, with tasks run by the cluster's `host worker`s.
+#[test]
+fn host_serve_runs_tasks_on_a_cluster_with_nats() {
+    let cluster = wask_tests::cluster::Cluster::start("serve", 1, 2);
+    let served = Served::start(
+        "nats",
+        &tenants_toml("", ""),
+        &["--nats", &cluster.nats.url()],
+    );
+    let fib = served.upload(ALICE, guests::FIBONACCI);
+    let hostile = served.upload(BOB, guests::HOSTILE);
+    let id = served.submit(ALICE, &json!({ "component": fib, "call": "fib(100)" }));
+    let task = served.finished(ALICE, &id);
+    assert_eq!(task["result"], "354224848179261915075", "{task}");
+    assert!(
+        task["worker"]["host"].is_string(),
+        "ran on a cluster worker: {task}"
+    );
+    assert_eq!(served.get(&format!("/v1/tasks/{id}"), BOB).status, 404);
+    let failed = served.submit(
+        BOB,
+        &json!({ "component": hostile, "call": "panic(\"far\")" }),
+    );
+    let task = served.finished(BOB, &failed);
+    assert_eq!(task["state"], "failed", "{task}");
+    assert!(
+        task["error"]["message"].as_str().unwrap().contains("far"),
+        "{task}"
     );
 }
 

@@ -23,7 +23,8 @@ pub struct ServeCommand {
     /// and the admin token's hash
     #[arg(long, value_name = "FILE")]
     tenants: PathBuf,
-    /// Run tasks on the NATS cluster at URL instead of this process's workers
+    /// Run tasks on the NATS cluster at URL (its `host worker`s) instead of this
+    /// process's workers
     #[arg(long, value_name = "URL")]
     nats: Option<String>,
     /// Worker threads, and so tasks run at once [default: CPU cores]
@@ -55,11 +56,6 @@ pub struct ServeCommand {
 
 impl ServeCommand {
     pub fn execute(self) -> Result<ExitCode, Failure> {
-        if let Some(url) = &self.nats {
-            return Err(Failure::BadInput(anyhow!(
-                "cluster mode (--nats {url}) is not built in yet: this `host` runs tasks on its own workers only; leave out --nats"
-            )));
-        }
         let tenants = TenantsFile::load(&self.tenants)?;
         if tenants.tenants.is_empty() {
             return Err(Failure::BadInput(anyhow!(
@@ -72,6 +68,11 @@ impl ServeCommand {
             http: HttpConfig::default(),
             ..ServiceConfig::default()
         };
+        if let Some(url) = &self.nats {
+            let driver = wask_cluster::Driver::connect(wask_cluster::ClusterOptions::new(url))
+                .with_context(|| format!("cannot reach the cluster at {url}"))?;
+            config.executor = Some(driver);
+        }
         if let Some(n) = self.parallel {
             config.runtime.n_workers = n;
         }
