@@ -204,6 +204,23 @@ pub trait Server {
         }
     }
 
+    /// Waits until `GET /v1/tasks?{query}` lists `n` tasks (polls it).
+    fn listed(&self, token: &str, query: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_mins(1);
+        loop {
+            let list = self.get(&format!("/v1/tasks?{query}"), token).json();
+            let found = list["tasks"].as_array().map_or(0, Vec::len);
+            if found >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{query}` never listed {n} tasks: {list}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits until the task is running (polls its state).
     fn running(&self, token: &str, id: &str) {
         let deadline = Instant::now() + Duration::from_mins(1);

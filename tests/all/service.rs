@@ -1069,30 +1069,27 @@ fn sigterm_lets_the_tasks_in_flight_finish_and_exits_0() {
         ALICE,
         &json!({ "component": fib, "call": "generate-fibonacci(100000)" }),
     );
-    let queued = served.submit(
-        ALICE,
-        &json!({ "component": fib, "call": "generate-fibonacci(50000)" }),
-    );
     served.running(ALICE, &running);
+    // A second task, submitted with a long poll: its answer comes once it finished.
     let url = served.url.clone();
     let poll = {
         let url = url.clone();
-        let queued = queued.clone();
+        let body = json!({ "component": fib, "call": "generate-fibonacci(50000)", "wait": "60s" });
         std::thread::spawn(move || {
             http(
-                "GET",
-                &format!("{url}/v1/tasks/{queued}?wait=60s"),
+                "POST",
+                &format!("{url}/v1/tasks"),
                 Some(ALICE),
-                None,
+                Some(("application/json", &json_body(&body))),
             )
         })
     };
-    // The long poll is in; then the signal.
-    std::thread::sleep(Duration::from_millis(200));
+    // The long poll is in once the service has registered its task; then the signal.
+    served.listed(ALICE, "function=generate-fibonacci", 2);
     served.signal(libc::SIGTERM);
     served.wait_for_log("stopping: no new work");
     let answer = poll.join().unwrap();
-    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.status, 201, "{}", answer.text());
     assert_eq!(answer.json()["state"], "succeeded");
     assert_eq!(answer.json()["result"], 50000);
     let status = served
@@ -1115,24 +1112,21 @@ fn sigterm_cancels_what_outlives_the_grace_period() {
         &["-j", "1", "--grace", "300ms"],
     );
     let hostile = served.upload(ALICE, guests::HOSTILE);
-    let spin = served.submit(
-        ALICE,
-        &json!({ "component": hostile, "call": "spin()", "timeout": "120s" }),
-    );
-    served.running(ALICE, &spin);
+    // A task submitted with a long poll that outlives the grace period.
     let url = served.url.clone();
     let poll = {
-        let spin = spin.clone();
+        let body =
+            json!({ "component": hostile, "call": "spin()", "timeout": "120s", "wait": "60s" });
         std::thread::spawn(move || {
             http(
-                "GET",
-                &format!("{url}/v1/tasks/{spin}?wait=60s"),
+                "POST",
+                &format!("{url}/v1/tasks"),
                 Some(ALICE),
-                None,
+                Some(("application/json", &json_body(&body))),
             )
         })
     };
-    std::thread::sleep(Duration::from_millis(200));
+    served.listed(ALICE, "state=running", 1);
     served.signal(libc::SIGTERM);
     let answer = poll.join().unwrap();
     assert_eq!(answer.json()["state"], "cancelled", "{}", answer.text());
