@@ -2,7 +2,7 @@
 #! Builds and runs the fuzz targets in fuzz/ (cargo-fuzz, libFuzzer) one after another.
 #
 # Usage: scripts/fuzz.sh [--smoke] [--seconds N] [TARGET...]
-#   --smoke      a short run of each target (25 s), as CI would
+#   --smoke      a short run of each target (25 s)
 #   --seconds N  how long each target runs (default 600)
 #   TARGET       wave_call, codec_decode, json_value, component_load (default: all)
 # Installs cargo-fuzz if it is missing; for component_load, builds the guests

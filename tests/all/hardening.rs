@@ -571,3 +571,70 @@ fn a_batch_mixing_every_hostile_case_returns_every_benign_result_in_order() {
         assert!(!line.contains('\u{1b}'), "{line:?}");
     }
 }
+
+#[test]
+fn imports_the_host_lacks_are_listed_and_named_when_it_runs() {
+    // A component importing an interface (wasi:http) and a bare function (log) that
+    // no host provides; written as text so the test needs no other toolchain.
+    let scratch = Scratch::new("imports");
+    let component = scratch.path("needs-http.wasm");
+    let wasm = wat::parse_str(
+        r#"(component
+            (import "wasi:http/outgoing-handler@0.2.0" (instance))
+            (import "log" (func (param "msg" string)))
+            (import "wasi:random/random@0.2.3" (instance))
+            (core module $m (func (export "f") (result i32) i32.const 7))
+            (core instance $i (instantiate $m))
+            (func (export "seven") (result u32) (canon lift (core func $i "f"))))"#,
+    )
+    .unwrap();
+    std::fs::write(&component, wasm).unwrap();
+    let path = component.to_str().unwrap();
+    let out = check(&["inspect", "--imports", path], None, 0, "");
+    let text = stdout(&out);
+    assert!(text.contains("seven: func() -> u32"), "{text}");
+    assert!(
+        text.contains("import wasi:http/outgoing-handler@0.2.0  (missing"),
+        "{text}"
+    );
+    assert!(text.contains("import log  (missing"), "{text}");
+    assert!(
+        text.lines().any(|l| l == "import wasi:random/random@0.2.3"),
+        "a provided import is not marked: {text}"
+    );
+    // Without --imports, the listing still says it cannot run here.
+    check(
+        &["inspect", path],
+        None,
+        0,
+        "does not provide 2 of the component's imports",
+    );
+    // Running it fails before anything runs, naming an import it lacks.
+    let out = check(&["run", path, "--invoke", "seven()"], None, 2, "");
+    assert!(
+        stderr(&out).contains("wasi:http/outgoing-handler") || stderr(&out).contains("log"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn every_guest_imports_only_what_the_host_provides() {
+    // The other side of `host inspect`'s list of provided imports: real components,
+    // WASI and nested tasks among their imports, are listed with none missing.
+    for guest in [
+        guests::FIBONACCI,
+        guests::HOSTILE,
+        guests::DATAFLOW,
+        guests::SHAPES,
+        guests::IMAGE_FILTERS,
+    ] {
+        let out = check(&["inspect", "--imports", guest], None, 0, "");
+        let text = stdout(&out);
+        assert!(
+            text.contains("import "),
+            "{guest} imports something: {text}"
+        );
+        assert!(!text.contains("(missing"), "{guest}: {text}");
+    }
+}

@@ -58,6 +58,9 @@ fn worker_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
+/// Tasks a worker holds (running, or with a result on its way) per slot.
+const INFLIGHT_PER_SLOT: usize = 4;
+
 /// A component being fetched and loaded once, for every task that asks for it.
 type Loading = OnceCell<Result<TaskComponent, String>>;
 
@@ -68,7 +71,15 @@ struct Worker {
     client: async_nats::Client,
     buckets: Buckets,
     runtime: Runtime,
+    /// Sandbox slots: a task holds one while it runs.
     slots: Arc<Semaphore>,
+    /// Tasks between pulled and acked: a task holds one of these from its pull until its
+    /// result is written and acked, so a slot is free for the next task while the last
+    /// one's result travels, and a stopping worker knows when every result is out.
+    inflight: Arc<Semaphore>,
+    /// Set when the worker stops: a task cancelled because of that goes back to the
+    /// queue instead of failing.
+    stopping: std::sync::atomic::AtomicBool,
     /// Components by SHA-256 (hex), each fetched and loaded once.
     components: Mutex<HashMap<String, Arc<Loading>>>,
     /// Local tenants by id and capabilities.
@@ -101,6 +112,8 @@ pub async fn run_worker(
     let worker = Arc::new(Worker {
         id,
         slots: Arc::new(Semaphore::new(options.slots.max(1))),
+        inflight: Arc::new(Semaphore::new(INFLIGHT_PER_SLOT * options.slots.max(1))),
+        stopping: std::sync::atomic::AtomicBool::new(false),
         options,
         client,
         buckets,
@@ -123,6 +136,9 @@ pub async fn run_worker(
     ];
     stop.await;
     tracing::info!("worker {} stopping", worker.id);
+    worker
+        .stopping
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = stopping.send(());
     // Running tasks hold slots: all slots free means all finished.
     let all = u32::try_from(worker.options.slots.max(1)).unwrap_or(u32::MAX);
@@ -133,6 +149,13 @@ pub async fn run_worker(
             let _ = tenant.cancel(&object);
         }
     }
+    // Then every pulled task's result written and acked (or handed back).
+    let all = u32::try_from(INFLIGHT_PER_SLOT * worker.options.slots.max(1)).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(
+        worker.options.grace + Duration::from_secs(5),
+        worker.inflight.acquire_many(all),
+    )
+    .await;
     for task in tasks {
         task.abort();
     }
@@ -261,7 +284,10 @@ async fn pull_loop(
 /// Runs a task on a slot of its own (waiting if another loop took the last one); a
 /// nested task runs without one.
 async fn dispatch(worker: &Arc<Worker>, msg: jetstream::Message, nested: bool) {
-    let permit = if nested {
+    let Ok(inflight) = worker.inflight.clone().acquire_owned().await else {
+        return;
+    };
+    let slot = if nested {
         None
     } else {
         match worker.slots.clone().acquire_owned().await {
@@ -271,8 +297,8 @@ async fn dispatch(worker: &Arc<Worker>, msg: jetstream::Message, nested: bool) {
     };
     let worker = worker.clone();
     tokio::spawn(async move {
-        handle(&worker, msg).await;
-        drop(permit);
+        handle(&worker, msg, slot).await;
+        drop(inflight);
     });
 }
 
@@ -311,7 +337,11 @@ fn failure(worker: &Worker, attempts: u32, error: TaskError) -> ResultHeader {
 }
 
 /// Runs one task message to its result, then acks it.
-async fn handle(worker: &Arc<Worker>, msg: jetstream::Message) {
+async fn handle(
+    worker: &Arc<Worker>,
+    msg: jetstream::Message,
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+) {
     let delivered = msg
         .info()
         .map_or(1, |i| u32::try_from(i.delivered).unwrap_or(u32::MAX));
@@ -352,6 +382,22 @@ async fn handle(worker: &Arc<Worker>, msg: jetstream::Message) {
         .await;
     let progress = tokio::spawn(progress_acks(msg.clone(), worker.options.cluster.ack_wait));
     let (result, payload) = run(worker, &header, payload, delivered).await;
+    // The sandbox is done: the slot takes the next task while this result is written.
+    drop(slot);
+    let by_caller = worker
+        .cancelled
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&key);
+    if worker.stopping.load(std::sync::atomic::Ordering::SeqCst)
+        && matches!(result.error, Some(TaskError::Cancelled))
+        && !by_caller
+    {
+        // Cancelled by the worker's own stop, not by its caller: back to the queue.
+        progress.abort();
+        let _ = msg.ack_with(AckKind::Nak(None)).await;
+        return;
+    }
     progress.abort();
     let parts: Vec<&[u8]> = payload.iter().map(Vec::as_slice).collect();
     match write_result(worker, &key, &result, &parts).await {
@@ -634,11 +680,11 @@ async fn cancel_loop(worker: Arc<Worker>, mut events: broadcast::Receiver<async_
                     let Some(Ok(entry)) = entry else { break };
                     let Some(key) = entry.key.strip_prefix("cancel.") else { continue };
                     let running = worker.running_lock().get(key).cloned();
-                    match running {
-                        Some((tenant, object)) => { let _ = tenant.cancel(&object); }
-                        None => {
-                            worker.cancelled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_owned());
-                        }
+                    // Noted either way: a task not started yet is failed when it
+                    // starts, and a running one's end is the caller's cancel.
+                    worker.cancelled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_owned());
+                    if let Some((tenant, object)) = running {
+                        let _ = tenant.cancel(&object);
                     }
                 }
             }

@@ -28,6 +28,16 @@ impl Inspection {
     pub fn imports(&self) -> &[String] {
         &self.imports
     }
+
+    /// The imports this host does not provide: a component that has any cannot be
+    /// loaded here.
+    pub fn missing_imports(&self) -> Vec<&str> {
+        self.imports
+            .iter()
+            .map(String::as_str)
+            .filter(|i| !crate::sandbox::host_provides(i))
+            .collect()
+    }
 }
 
 /// Lists a component's exported functions and its imports without compiling it (as

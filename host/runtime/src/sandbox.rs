@@ -16,8 +16,11 @@ mod fast;
 mod invoke;
 mod limiter;
 mod nested;
+mod provided;
 mod trap;
 mod wasi;
+
+pub(crate) use provided::host_provides;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

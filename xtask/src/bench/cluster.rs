@@ -14,8 +14,10 @@ use super::Bench;
 use super::measure::parse_demo_table;
 use crate::project::{repo, seed_case_args};
 
-/// Worker processes the figures are measured with.
+/// Worker processes the figures are measured with, and the slots of each: more slots
+/// than cores, so a worker has tasks in hand while others' results travel.
 const WORKERS: usize = 2;
+const SLOTS: &str = "8";
 
 /// Children killed when dropped, so a failed measurement leaves no process behind.
 struct Processes(Vec<Child>);
@@ -63,7 +65,7 @@ pub fn measure(bench: &mut Bench, local: &Json) -> anyhow::Result<Json> {
     for idx in 0..WORKERS {
         let mut worker = Command::new(&bench.host);
         worker
-            .args(["worker", "--nats", &url, "--cache-dir"])
+            .args(["worker", "--nats", &url, "--slots", SLOTS, "--cache-dir"])
             .arg(bench.work_dir.join(format!("cluster-cache-{idx}")));
         bench.note(&worker);
         processes.0.push(
@@ -79,6 +81,7 @@ pub fn measure(bench: &mut Bench, local: &Json) -> anyhow::Result<Json> {
     let quick = bench.options.quick;
     let mut figures = run_bench(bench, &url, quick)?;
     figures["workers"] = json!(WORKERS);
+    figures["slots_per_worker"] = json!(SLOTS.parse::<u64>()?);
     figures["seed_cases"] = seed_cases(bench, &url, local)?;
     Ok(figures)
 }

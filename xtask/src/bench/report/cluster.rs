@@ -17,6 +17,7 @@ pub struct Cluster {
     /// Why the cluster could not be measured.
     pub error: Option<String>,
     pub workers: Option<u64>,
+    pub slots_per_worker: Option<u64>,
     pub throughput: ClusterThroughput,
     pub round_trip: ClusterRoundTrip,
     pub ship: Ship,
@@ -81,8 +82,9 @@ pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
     writeln!(
         md,
         "One `nats-server` (JetStream, file storage) on loopback and {workers} `host worker` \
-         processes on the same machine, driven by `examples/cluster_bench.rs` and by the \
-         seed demo with `--nats`.\n"
+         processes of {} slots each on the same machine, driven by \
+         `host/cluster/examples/cluster_bench.rs` and by the seed demo with `--nats`.\n",
+        or_dash(cluster.slots_per_worker)
     )?;
     writeln!(md, "| measure | figure |")?;
     writeln!(md, "|---|---|")?;
