@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 pub mod cluster;
+pub mod service;
 
 /// Paths of the guest components, built from source by build.rs.
 pub mod guests {

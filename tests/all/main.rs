@@ -37,3 +37,10 @@ mod hardening;
 
 /// Cluster mode: a real nats-server and host worker processes; faults lose nothing.
 mod cluster;
+
+/// The HTTP service over real sockets: endpoints, tenant isolation, tokens, errors,
+/// hostile clients, reload and graceful stop, and `host serve` / `host submit`.
+mod service;
+
+/// The service's dashboard in headless Chromium.
+mod dashboard;

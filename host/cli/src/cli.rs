@@ -4,6 +4,9 @@ mod build;
 mod inspect;
 mod new;
 mod run;
+mod serve;
+mod submit;
+mod token;
 mod worker;
 
 use std::process::ExitCode;
@@ -65,6 +68,9 @@ pub enum Command {
     Inspect(inspect::InspectCommand),
     New(new::NewCommand),
     Build(build::BuildCommand),
+    Serve(serve::ServeCommand),
+    Submit(submit::SubmitCommand),
+    Token(token::TokenCommand),
     Worker(worker::WorkerCommand),
 }
 
@@ -75,7 +81,19 @@ impl Command {
             Command::Inspect(c) => c.execute(),
             Command::New(c) => c.execute(),
             Command::Build(c) => c.execute(),
+            Command::Serve(c) => c.execute(),
+            Command::Submit(c) => c.execute(),
+            Command::Token(c) => c.execute(),
             Command::Worker(c) => c.execute(),
+        }
+    }
+
+    /// What the command logs unless `WASK_LOG` says otherwise: a server logs what it
+    /// does, the rest only warnings.
+    pub fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Serve(_) => "info",
+            _ => "warn",
         }
     }
 }

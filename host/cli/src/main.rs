@@ -16,10 +16,10 @@ use clap::Parser;
 use cli::Failure;
 
 /// Library warnings (a damaged cache entry, say) go to stderr; `WASK_LOG` sets the
-/// level (`info`, `debug`) or a filter.
-fn init_logging() {
+/// level (`info`, `debug`) or a filter, `default` otherwise.
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WASK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -30,8 +30,8 @@ fn init_logging() {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let args = cli::Args::parse();
+    init_logging(args.command.default_log_level());
     match args.command.execute() {
         Ok(code) => code,
         Err(Failure::BadInput(e)) => {

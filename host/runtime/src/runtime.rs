@@ -12,6 +12,7 @@
 //! default tenant ([`DEFAULT_TENANT`]): through `Deref`, every [`Tenant`] method called
 //! on a runtime acts for that tenant. [`Runtime::add_tenant`] adds others.
 
+mod events;
 mod job;
 mod nested;
 mod remote;
@@ -30,6 +31,7 @@ use crate::sandbox::{Sandbox, SandboxConfig, TaskComponent};
 use crate::scheduler::{Scheduler, Spawner};
 use crate::timeline::{Recorder, Timeline};
 
+pub use self::events::{TaskEvent, TaskObserver};
 pub use self::remote::{Executor, RemoteTask};
 pub use self::submit::{Arg, TaskBuilder, TaskOptions};
 pub use self::tenant::{Tenant, TenantConfig};
@@ -47,6 +49,8 @@ pub struct RuntimeConfig {
     pub default_tenant: TenantConfig,
     /// The object store's memory cap and where values spill past it.
     pub store: StoreConfig,
+    /// Told when each task is submitted, starts and finishes (see [`TaskObserver`]).
+    pub observer: Option<Arc<dyn TaskObserver>>,
 }
 
 impl Default for RuntimeConfig {
@@ -56,6 +60,7 @@ impl Default for RuntimeConfig {
             sandbox: SandboxConfig::default(),
             default_tenant: TenantConfig::default(),
             store: StoreConfig::default(),
+            observer: None,
         }
     }
 }
@@ -70,6 +75,8 @@ pub(crate) struct Core {
     pub(crate) fuel: bool,
     /// Where tasks run when not on this process's workers (a cluster), if anywhere.
     pub(crate) executor: Option<Arc<dyn Executor>>,
+    /// Told of each task's submission, start and end, if set.
+    pub(crate) observer: Option<Arc<dyn TaskObserver>>,
 }
 
 /// Runs tasks: loads components, and is the default tenant that submits them.
@@ -138,6 +145,7 @@ impl Runtime {
             timeline: Arc::default(),
             fuel,
             executor,
+            observer: config.observer,
         });
         let default_tenant = Tenant::new(
             &core,

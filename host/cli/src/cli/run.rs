@@ -1,6 +1,6 @@
 //! `host run`: invoke a component's exports as parallel tasks and print the results.
 
-mod calls;
+pub(super) mod calls;
 mod interrupt;
 mod output;
 

@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use wask_core::{ObjectId, TaskError, TaskOutput, TenantId, Value};
 
+use super::events::Observed;
 use super::remote::RemoteTask;
 use super::submit::Arg;
 use crate::object_store::{Completer, RunInfo};
@@ -32,6 +33,8 @@ pub(super) struct TaskJob {
     pub(super) priority: i32,
     /// Submitted by a running task.
     pub(super) nested: bool,
+    /// The runtime's observer, told when the task starts and finishes.
+    pub(super) observed: Option<Observed>,
     /// The tenant's cap on tasks running at once.
     pub(super) max_concurrency: usize,
 }
@@ -48,6 +51,9 @@ impl TaskJob {
     pub(super) fn run(self, worker_idx: usize) {
         let started = Instant::now();
         let base = (started, SystemTime::now());
+        if let Some(observed) = &self.observed {
+            observed.started(None, worker_idx);
+        }
         let mut phases = Phases::default();
         let (outcome, attempts) = match self.inputs() {
             Err(e) => (Err(e), 0),
@@ -82,7 +88,11 @@ impl TaskJob {
             completer.set_attempts(attempts);
             completer.set_run_info(info.clone());
         }
+        let error = self.observed.as_ref().and(outcome.as_ref().err().cloned());
         resolve(self.completers, outcome);
+        if let Some(observed) = &self.observed {
+            observed.finished(error.as_ref(), Some(&info));
+        }
     }
 
     /// The task to hand to an executor, now that its inputs are ready; or, when an
@@ -94,7 +104,11 @@ impl TaskJob {
         };
         match values {
             Err(e) => {
+                let error = self.observed.as_ref().map(|_| e.clone());
                 resolve(self.completers, Err(e));
+                if let Some(observed) = &self.observed {
+                    observed.finished(error.as_ref(), None);
+                }
                 None
             }
             Ok(args) => Some(RemoteTask::new(
@@ -111,6 +125,7 @@ impl TaskJob {
                 self.max_concurrency,
                 self.completers,
                 self.timeline.map(|t| (t, self.submitted)),
+                self.observed,
             )),
         }
     }

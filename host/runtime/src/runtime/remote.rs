@@ -11,6 +11,7 @@ use std::time::{Instant, SystemTime};
 
 use wask_core::{Limits, ObjectId, TaskError, TaskOutput, TenantId, Value};
 
+use super::events::Observed;
 use crate::object_store::{Completer, RunInfo};
 use crate::sandbox::{Capabilities, TaskComponent};
 use crate::timeline::{Recorder, TaskSpan};
@@ -48,6 +49,8 @@ pub struct RemoteTask {
     completers: Vec<Completer>,
     /// The timeline to record the task's span in, and when it was submitted.
     timeline: Option<(Arc<Recorder>, Instant)>,
+    /// The runtime's observer, told when the task starts and finishes.
+    observed: Option<Observed>,
 }
 
 impl std::fmt::Debug for RemoteTask {
@@ -76,6 +79,7 @@ impl RemoteTask {
         max_concurrency: usize,
         completers: Vec<Completer>,
         timeline: Option<(Arc<Recorder>, Instant)>,
+        observed: Option<Observed>,
     ) -> Self {
         RemoteTask {
             id,
@@ -91,6 +95,7 @@ impl RemoteTask {
             max_concurrency,
             completers,
             timeline,
+            observed,
         }
     }
 
@@ -102,6 +107,14 @@ impl RemoteTask {
     /// Whether the caller has cancelled the task.
     pub fn is_cancelled(&self) -> bool {
         self.completers.first().is_some_and(Completer::is_cancelled)
+    }
+
+    /// Tells the runtime's [`TaskObserver`](super::TaskObserver), if it has one, that
+    /// a worker slot (`worker_idx` on the cluster worker `host`) took the task.
+    pub fn started(&self, host: &str, worker_idx: usize) {
+        if let Some(observed) = &self.observed {
+            observed.started(Some(host), worker_idx);
+        }
     }
 
     /// Resolves the task's refs with its outcome, how many times it ran, and where.
@@ -126,7 +139,11 @@ impl RemoteTask {
                 completer.set_run_info(info.clone());
             }
         }
+        let error = self.observed.as_ref().and(outcome.as_ref().err().cloned());
         super::job::resolve(self.completers, outcome);
+        if let Some(observed) = &self.observed {
+            observed.finished(error.as_ref(), run_info);
+        }
     }
 }
 

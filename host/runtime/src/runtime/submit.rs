@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use wask_core::{CallError, Limits, SubmitError, Value, ValueType};
 
 use super::Core;
+use super::events::Observed;
 use super::job::TaskJob;
 use super::nested::NestedTasks;
 use super::remote::Executor;
@@ -283,6 +284,14 @@ pub(crate) fn enqueue(
     let host = component
         .imports_task_host()
         .then(|| Arc::new(NestedTasks::new(core, tenant, &component, limits)) as Arc<dyn TaskHost>);
+    // The observer hears of the task once its refs exist, before it can start.
+    let observed = Observed::submitted(
+        core.observer.as_ref(),
+        refs[0].id(),
+        &tenant.id,
+        component.function(func).signature().shared_name(),
+        place == Place::Nested,
+    );
     let job = TaskJob {
         invoke: InvokeOptions {
             limits,
@@ -301,6 +310,7 @@ pub(crate) fn enqueue(
         tenant: tenant.id.clone(),
         priority: options.priority,
         nested: place == Place::Nested,
+        observed,
         max_concurrency: tenant.max_concurrency,
     };
     let executor = match place {

@@ -16,11 +16,15 @@ pub(super) struct Planned {
 }
 
 /// Where a call text came from (for messages), and the text.
-pub(super) type CallText = (String, String);
+pub(in crate::cli) type CallText = (String, String);
 
 /// Reads a file the user named: a regular file (not a device, pipe or folder) of at
 /// most `max_bytes`; `what` says what it is for, in messages.
-pub(super) fn read_capped(path: &Path, max_bytes: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+pub(in crate::cli) fn read_capped(
+    path: &Path,
+    max_bytes: u64,
+    what: &str,
+) -> anyhow::Result<Vec<u8>> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("cannot read {} ({what})", path.display()))?;
     let meta = file
@@ -58,7 +62,7 @@ fn read_at_most(
 
 /// The call texts: each `--invoke`, then each line of the `--input` file (or stdin),
 /// skipping blank and `#` lines.
-pub(super) fn call_texts(
+pub(in crate::cli) fn call_texts(
     invoke: &[String],
     input: Option<&Path>,
     max_bytes: u64,
