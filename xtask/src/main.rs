@@ -133,10 +133,21 @@ fn demo(extra: &[String]) -> anyhow::Result<()> {
         "wask",
         "--example",
         "seed_demo",
+        "--package",
+        "wask-cli",
+        "--bin",
+        "host",
     ]))?;
+    // The seed's own Python functions, built by `host build` as any author would.
+    let python = out_dir.join("seed-python.wasm");
+    run(Command::new(repo().join("target/release/host"))
+        .args(["build", "guest-tasks/python/seed.py", "--out"])
+        .arg(&python))?;
     run(
         Command::new(repo().join("target/release/examples/seed_demo"))
             .args(seed_case_args(&guests, &images)?)
+            .arg("--python")
+            .arg(&python)
             .arg("--out-dir")
             .arg(&out_dir)
             .args(extra),

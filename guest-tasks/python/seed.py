@@ -1,0 +1,28 @@
+# The seed chapter's two compute cases in plain Python, as the chapter writes them, with
+# type hints added: `host build` makes each public function a task (see docs/AUTHORING.md).
+import math
+import random
+
+SEQUENCE_SIZE = 100000
+
+
+def generate_fibonacci(sequence_size: int) -> int:
+    fibonacci = []
+    for i in range(0, sequence_size):
+        if i < 2:
+            fibonacci.append(i)
+            continue
+        fibonacci.append(fibonacci[i-1] + fibonacci[i-2])
+    return len(fibonacci)
+
+
+def sampling_task(num_samples: int, task_id: int, verbose: bool = True) -> int:
+    num_inside = 0
+    for i in range(num_samples):
+        x, y = random.uniform(-1, 1), random.uniform(-1, 1)
+        # 如果在圆内
+        if math.hypot(x, y) <= 1:
+            num_inside += 1
+    if verbose:
+        print(f"Task id: {task_id} | Samples in the circle: {num_inside}")
+    return num_inside
