@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod cluster;
+
 /// Paths of the guest components, built from source by build.rs.
 pub mod guests {
     include!(concat!(env!("OUT_DIR"), "/guests.rs"));
@@ -68,4 +70,32 @@ pub fn run_host(args: &[&str], stdin: Option<&str>) -> Output {
     }
     drop(pipe);
     child.wait_with_output().unwrap()
+}
+
+/// What a process wrote to stdout, as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What a process wrote to stderr, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `host` and checks its exit code and that stderr holds `stderr_has`.
+pub fn check(args: &[&str], stdin: Option<&str>, code: i32, stderr_has: &str) -> Output {
+    let out = run_host(args, stdin);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "host {args:?}\nstdout: {}\nstderr: {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(stderr_has),
+        "host {args:?}: stderr lacks {stderr_has:?}:\n{}",
+        stderr(&out)
+    );
+    out
 }

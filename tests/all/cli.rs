@@ -1,34 +1,6 @@
 //! Integration tests of the real `host` binary: output, exit codes and error messages.
 
-use std::process::Output;
-
-use wask_tests::{guests, run_host};
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs `host` and checks its exit code and that stderr holds `stderr_has`.
-fn check(args: &[&str], stdin: Option<&str>, code: i32, stderr_has: &str) -> Output {
-    let out = run_host(args, stdin);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "host {args:?}\nstdout: {}\nstderr: {}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains(stderr_has),
-        "host {args:?}: stderr lacks {stderr_has:?}:\n{}",
-        stderr(&out)
-    );
-    out
-}
+use wask_tests::{check, guests, stderr, stdout};
 
 #[test]
 fn fib_100_prints_its_value() {

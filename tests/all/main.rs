@@ -30,3 +30,10 @@ mod examples;
 /// Writing tasks: `host new` and `host build` in Rust, Python and JavaScript, and what
 /// an author sees (generated WIT, guest errors, `host inspect`).
 mod authoring;
+
+/// The host against hostile input that is not a task: the compiled cache, special
+/// files, sizes, outputs, values, terminal escapes and signals.
+mod hardening;
+
+/// Cluster mode: a real nats-server and host worker processes; faults lose nothing.
+mod cluster;

@@ -14,6 +14,7 @@
 //! unoptimised. A bench target is built with the bench (release) profile, so wasm and
 //! native run with the same optimisation the host ships with.
 
+mod cluster;
 mod machine;
 mod measure;
 mod report;
@@ -25,17 +26,20 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde_json::json;
 
-use crate::{cargo, guest, repo};
+use crate::project::{self, cargo, guest, repo, shell_text};
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-ray]
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-ray] [--render]
 
   --quick    smaller sizes and fewer repeats: a few minutes in all
-  --no-ray   skip the Ray side (BENCHMARKS.md then says Ray was not measured)";
+  --no-ray   skip the Ray side (BENCHMARKS.md then says Ray was not measured)
+  --render   measure nothing: write docs/BENCHMARKS.md again from docs/benchmarks.json";
 
 /// What one run of the suite measures, and how much of it.
 #[derive(Debug)]
 pub struct Options {
     pub quick: bool,
+    /// Only render docs/BENCHMARKS.md from the committed docs/benchmarks.json.
+    pub render: bool,
     pub ray: bool,
     pub cores: usize,
     /// Seed case 1: the length of each Fibonacci sequence.
@@ -58,18 +62,21 @@ impl Options {
     fn parse(args: &[String]) -> anyhow::Result<Self> {
         let mut quick = false;
         let mut ray = true;
+        let mut render = false;
         for arg in args {
             match arg.as_str() {
                 "--quick" => quick = true,
+                "--render" => render = true,
                 "--no-ray" => ray = false,
                 "-h" | "--help" => bail!("{USAGE}"),
                 other => bail!("unknown argument `{other}`\n{USAGE}"),
             }
         }
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Ok(if quick {
             Options {
                 quick,
+                render,
                 ray,
                 cores,
                 fib_size: 20_000,
@@ -84,6 +91,7 @@ impl Options {
         } else {
             Options {
                 quick,
+                render,
                 ray,
                 cores,
                 fib_size: 100_000,
@@ -131,13 +139,16 @@ impl Bench {
     /// Runs a command in the repository root, noting it, failing if it fails.
     pub fn run(&mut self, cmd: &mut Command) -> anyhow::Result<()> {
         self.note(cmd);
-        crate::run(cmd)
+        project::run(cmd)
     }
 }
 
 /// Runs the benchmarks; `args` are the flags after `bench`.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let options = Options::parse(args)?;
+    if options.render {
+        return render();
+    }
     let started = Instant::now();
     let machine = machine::Machine::read();
     let root = repo();
@@ -147,9 +158,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
     // Build everything first, so no build runs while something is timed.
     eprintln!("xtask bench: building the guests, the host and the bench targets");
-    let guests = crate::guests()?;
+    let guests = project::guests()?;
     let images = work_dir.join("images");
-    crate::sample_images(&images)?;
+    project::sample_images(&images)?;
     let mut bench = Bench {
         options,
         work_dir,
@@ -166,7 +177,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             }
         )],
     };
-    // crate::guests ran these two.
+    // project::guests ran these two.
     bench.note(Command::new("bash").arg("scripts/guest-toolchain.sh"));
     bench.note(Command::new("bash").arg("scripts/build-guests.sh"));
     bench.run(cargo().args([
@@ -185,6 +196,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "--example",
         "seed_demo",
     ]))?;
+    bench.run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "wask-cluster",
+        "--example",
+        "cluster_bench",
+    ]))?;
     bench.run(cargo().args(["bench", "--package", "wask", "--no-run"]))?;
     let ray_python = if bench.options.ray {
         measure::ray_setup(&mut bench)
@@ -198,6 +217,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let cold_start = measure::cold_start(&mut bench)?;
     let rss = measure::peak_rss(&mut bench)?;
     let hot_path = measure::hot_path(&mut bench)?;
+    eprintln!("xtask bench: measuring the cluster");
+    // A cluster that cannot be measured is reported as such; it does not cost the run.
+    let cluster = cluster::measure(&mut bench, &seed_cases)
+        .unwrap_or_else(|e| json!({ "error": format!("{e:#}") }));
     let ray = match ray_python {
         Ok(python) => {
             eprintln!("xtask bench: measuring Ray");
@@ -219,7 +242,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "fib_tasks": bench.options.cores,
             "pi_tasks": bench.options.pi_tasks,
             "pi_samples": bench.options.pi_samples,
-            "images": format!("{} sample images, 1024x1024 PNG", crate::SAMPLE_IMAGES),
+            "images": format!("{} sample images, 1024x1024 PNG", project::SAMPLE_IMAGES),
             "case_repeats": bench.options.case_repeats,
             "cold_runs": bench.options.cold_runs,
             "rss_runs": bench.options.rss_runs,
@@ -230,21 +253,31 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "cold_start": cold_start,
             "rss": rss,
             "hot_path": hot_path,
+            "cluster": cluster,
         },
         "ray": ray,
     });
     doc["machine"]["loadavg_at_end"] = json!(machine::loadavg());
-    doc["targets"] = report::targets(&doc);
-    doc["ratios"] = report::ratios(&doc);
     doc["commands"] = json!(bench.commands);
     doc["duration_s"] = json!(started.elapsed().as_secs_f64());
+    // The figures are written even if the report cannot read them: that is a bug in
+    // the report, and it must not cost the run.
+    let figures = report::Document::from_json(&doc);
+    if let Ok(figures) = &figures {
+        doc["targets"] = serde_json::to_value(report::targets(figures))?;
+        doc["ratios"] = serde_json::to_value(report::ratios(figures))?;
+    }
 
     let docs = root.join("docs");
     write(
         &docs.join("benchmarks.json"),
         &(serde_json::to_string_pretty(&doc)? + "\n"),
     )?;
-    write(&docs.join("BENCHMARKS.md"), &report::markdown(&doc))?;
+    figures
+        .context("wrote docs/benchmarks.json without targets: its figures do not fit the report")?;
+    // The page is written from the document as written, as `--render` does.
+    let figures = report::Document::from_json(&doc)?;
+    write(&docs.join("BENCHMARKS.md"), &report::markdown(&figures))?;
     eprintln!(
         "xtask bench: wrote docs/BENCHMARKS.md and docs/benchmarks.json in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -252,42 +285,20 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--render`: docs/BENCHMARKS.md from docs/benchmarks.json as committed, measuring
+/// nothing. The figures and the verdicts are the json's; only the page is new.
+fn render() -> anyhow::Result<()> {
+    let docs = repo().join("docs");
+    let path = docs.join("benchmarks.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: report::Document = serde_json::from_str(&text)
+        .with_context(|| format!("{} does not fit the report", path.display()))?;
+    write(&docs.join("BENCHMARKS.md"), &report::markdown(&doc))?;
+    eprintln!("xtask bench: wrote docs/BENCHMARKS.md from docs/benchmarks.json");
+    Ok(())
+}
+
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// A command as a person would type it from the repository root: paths inside the
-/// repository made relative, arguments quoted for the shell where needed.
-pub fn shell_text(cmd: &Command) -> String {
-    let root = format!("{}/", repo().display());
-    let mut words: Vec<String> = cmd
-        .get_envs()
-        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
-        .collect();
-    let program = cmd.get_program().to_string_lossy().into_owned();
-    // cargo is run through $CARGO (a full path to rustup's cargo): show it as `cargo`.
-    let program = if Path::new(&program)
-        .file_name()
-        .is_some_and(|n| n == "cargo")
-    {
-        "cargo".to_owned()
-    } else {
-        program
-    };
-    words.push(program);
-    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
-    words
-        .iter()
-        .map(|w| quote(&w.replace(&root, "")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn quote(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }

@@ -1,13 +1,27 @@
-//! `cargo xtask`: the project's own commands: bootstrap, build guests, demo, test, lint, ci.
+//! `cargo xtask`: the project's own commands: bootstrap, build guests, demo, test, lint,
+//! fuzz, ci.
 //!
 //! If `cargo xtask ci` passes locally, CI passes: `.ci/run` calls the same commands.
+//! This file only reads the command and hands it on: the commands live in `commands`
+//! and `bench`, the helpers they share (the repository, running commands in it, the
+//! guests) in `project`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+// Figures are named by their unit (`wasm_s`, `p50_s`) on purpose, and the calendar
+// arithmetic of the machine report narrows values it bounds first.
+#![allow(
+    clippy::struct_field_names,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "unit-suffixed figures; bounded date arithmetic"
+)]
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 mod bench;
+mod commands;
+mod project;
+mod soak;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -17,10 +31,15 @@ commands:
   guests      build every guest in guest-tasks/ and print NAME<TAB>PATH lines
   demo        run the seed demo (release build): three cases, serial vs parallel
   images DIR  write the 16 sample images (1024x1024 PNG) of seed case 3 to DIR
-  test        bootstrap, then run every test
-  lint        cargo fmt --check (host and guests) and clippy -D warnings
+  test        bootstrap, install the test programs (scripts/test-deps.sh), run every test
+  lint        cargo fmt --check (host, guests and fuzz) and clippy -D warnings
   bench       measure Wask against Ray, native Rust and its targets; write
-              docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run)
+              docs/BENCHMARKS.md and docs/benchmarks.json (--quick for a short run,
+              --render to write BENCHMARKS.md again from benchmarks.json alone)
+  soak        a million tasks through one runtime with memory sampled; writes
+              docs/SOAK.md (--tasks N for another count)
+  fuzz        run every fuzz target in fuzz/ for 10 minutes each (--smoke: 25 s;
+              --seconds N; or name targets); see docs/FUZZING.md
   ci          lint, then test";
 
 fn main() -> anyhow::Result<()> {
@@ -30,173 +49,16 @@ fn main() -> anyhow::Result<()> {
     };
     let rest = &args[1..];
     match command.as_str() {
-        "bootstrap" => bootstrap(),
-        "guests" => {
-            for (name, path) in guests()? {
-                println!("{name}\t{}", path.display());
-            }
-            Ok(())
-        }
-        "demo" => demo(rest),
-        "images" => {
-            let dir = rest.first().context("usage: cargo xtask images DIR")?;
-            let files = sample_images(Path::new(dir))?;
-            eprintln!("xtask: {} sample images in {dir}", files.len());
-            Ok(())
-        }
-        "test" => test(rest),
-        "lint" => lint(),
+        "bootstrap" => project::bootstrap(),
+        "guests" => commands::list_guests(),
+        "demo" => commands::demo(rest),
+        "images" => commands::images(rest),
+        "test" => commands::test(rest),
+        "lint" => commands::lint(),
         "bench" => bench::run(rest),
-        "ci" => lint().and_then(|()| test(&[])),
+        "soak" => soak::run_soak(rest),
+        "fuzz" => commands::fuzz(rest),
+        "ci" => commands::lint().and_then(|()| commands::test(&[])),
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask/ sits in the repository root")
-        .to_owned()
-}
-
-/// Runs a command in the repository root, failing with its name if it fails.
-fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    let shown = format!("{cmd:?}");
-    eprintln!("xtask: {shown}");
-    let status = cmd
-        .current_dir(repo())
-        .status()
-        .with_context(|| format!("cannot start {shown}"))?;
-    if !status.success() {
-        bail!("{shown} failed with {status}");
-    }
-    Ok(())
-}
-
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-fn bootstrap() -> anyhow::Result<()> {
-    run(Command::new("bash").arg("scripts/guest-toolchain.sh"))
-}
-
-fn guests() -> anyhow::Result<Vec<(String, PathBuf)>> {
-    bootstrap()?;
-    let out = Command::new("bash")
-        .arg("scripts/build-guests.sh")
-        .current_dir(repo())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run scripts/build-guests.sh")?;
-    if !out.status.success() {
-        bail!("building the guests failed");
-    }
-    String::from_utf8(out.stdout)?
-        .lines()
-        .map(|line| {
-            let (name, path) = line
-                .split_once('\t')
-                .with_context(|| format!("unexpected line from build-guests.sh: {line}"))?;
-            Ok((name.to_owned(), PathBuf::from(path)))
-        })
-        .collect()
-}
-
-fn guest(guests: &[(String, PathBuf)], name: &str) -> anyhow::Result<PathBuf> {
-    guests
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, p)| p.clone())
-        .with_context(|| format!("no guest `{name}` was built"))
-}
-
-/// Number and size of the sample images of seed case 3.
-const SAMPLE_IMAGES: u32 = 16;
-const SAMPLE_SIZE: u32 = 1024;
-
-/// Writes the sample images of seed case 3, unless they are there already.
-fn sample_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    wask_kernels::sample_images::write_sample_set(dir, SAMPLE_IMAGES, SAMPLE_SIZE)
-        .with_context(|| format!("cannot write sample images to {}", dir.display()))
-}
-
-fn demo(extra: &[String]) -> anyhow::Result<()> {
-    let guests = guests()?;
-    let out_dir = repo().join("target/demo");
-    let images = out_dir.join("images");
-    sample_images(&images)?;
-    run(cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "wask",
-        "--example",
-        "seed_demo",
-        "--package",
-        "wask-cli",
-        "--bin",
-        "host",
-    ]))?;
-    // The seed's own Python functions, built by `host build` as any author would.
-    let python = out_dir.join("seed-python.wasm");
-    run(Command::new(repo().join("target/release/host"))
-        .args(["build", "guest-tasks/python/seed.py", "--out"])
-        .arg(&python))?;
-    run(
-        Command::new(repo().join("target/release/examples/seed_demo"))
-            .args(seed_case_args(&guests, &images)?)
-            .arg("--python")
-            .arg(&python)
-            .arg("--out-dir")
-            .arg(&out_dir)
-            .args(extra),
-    )
-}
-
-/// The flags that give the seed demo (and the bench suite) the three seed cases'
-/// components and the images of case 3.
-fn seed_case_args(
-    guests: &[(String, PathBuf)],
-    images: &Path,
-) -> anyhow::Result<Vec<std::ffi::OsString>> {
-    let mut args = Vec::new();
-    for (flag, name) in [
-        ("--fibonacci", "fibonacci"),
-        ("--monte-carlo-pi", "monte-carlo-pi"),
-        ("--image-filters", "image-filters"),
-    ] {
-        args.push(flag.into());
-        args.push(guest(guests, name)?.into());
-    }
-    args.push("--images".into());
-    args.push(images.into());
-    Ok(args)
-}
-
-fn test(extra: &[String]) -> anyhow::Result<()> {
-    bootstrap()?;
-    run(cargo().args(["test", "--workspace"]).args(extra))
-}
-
-fn lint() -> anyhow::Result<()> {
-    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    // Clippy builds the tests package, whose build script builds the guests.
-    bootstrap()?;
-    run(cargo().args([
-        "fmt",
-        "--all",
-        "--manifest-path",
-        "guest-tasks/Cargo.toml",
-        "--",
-        "--check",
-    ]))?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))
 }

@@ -4,6 +4,7 @@ mod build;
 mod inspect;
 mod new;
 mod run;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -64,6 +65,7 @@ pub enum Command {
     Inspect(inspect::InspectCommand),
     New(new::NewCommand),
     Build(build::BuildCommand),
+    Worker(worker::WorkerCommand),
 }
 
 impl Command {
@@ -73,6 +75,7 @@ impl Command {
             Command::Inspect(c) => c.execute(),
             Command::New(c) => c.execute(),
             Command::Build(c) => c.execute(),
+            Command::Worker(c) => c.execute(),
         }
     }
 }
@@ -89,6 +92,16 @@ pub struct RuntimeArgs {
     /// Compile every component afresh, without the cache
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Run the tasks on a Wask cluster through this NATS server (nats://HOST:PORT)
+    /// instead of here; `host worker` processes serve it
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
+    /// Size the cache may grow to; past it, the least recently used entries go [default: 2G]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    cache_max_size: Option<usize>,
+    /// Largest component file read [default: 256M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_component_size: Option<usize>,
     #[command(flatten)]
     sandbox: SandboxArgs,
 }
@@ -96,8 +109,9 @@ pub struct RuntimeArgs {
 /// Each task's limits and capabilities. Sizes take a K, M or G suffix (powers of 1024).
 #[derive(Debug, clap::Args)]
 struct SandboxArgs {
-    /// Interrupt a task that runs longer than this many seconds [default: 300]
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    /// Interrupt a task that runs longer than this: seconds, or with a unit such as
+    /// 500ms, 2s, 1m or 1h [default: 300s, 5 minutes]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<std::time::Duration>,
     /// Meter fuel and give each task this much (about one unit per wasm instruction)
     #[arg(long, value_name = "N")]
@@ -117,7 +131,8 @@ struct SandboxArgs {
     /// Size of each task's result [default: 256M]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_result: Option<usize>,
-    /// Bytes of stdout and of stderr kept per task [default: 1M]
+    /// Bytes of stdout and of stderr each task may write; writing more fails the
+    /// task, and 0 forbids output [default: 1M]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_output: Option<usize>,
     /// Let tasks read a host folder, as HOST or `HOST::GUEST` (the path tasks see)
@@ -129,6 +144,18 @@ struct SandboxArgs {
 }
 
 impl RuntimeArgs {
+    /// The runtime these flags ask for: local, or a driver of the cluster at --nats.
+    fn runtime(&self) -> anyhow::Result<wask::Runtime> {
+        let config = self.config();
+        Ok(match &self.nats {
+            None => wask::Runtime::new(config)?,
+            Some(url) => {
+                let driver = wask_cluster::Driver::connect(wask_cluster::ClusterOptions::new(url))?;
+                wask::Runtime::with_executor(config, driver)?
+            }
+        })
+    }
+
     fn config(&self) -> wask::RuntimeConfig {
         let mut config = wask::RuntimeConfig::default();
         if let Some(n) = self.parallel {
@@ -138,6 +165,12 @@ impl RuntimeArgs {
             config.sandbox.cache_dir = None;
         } else if let Some(dir) = &self.cache_dir {
             config.sandbox.cache_dir = Some(dir.clone());
+        }
+        if let Some(bytes) = self.cache_max_size {
+            config.sandbox.cache_max_bytes = bytes as u64;
+        }
+        if let Some(bytes) = self.max_component_size {
+            config.sandbox.max_component_bytes = bytes as u64;
         }
         let s = &self.sandbox;
         let limits = &mut config.default_tenant.limits;
@@ -206,12 +239,28 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
-    s.parse::<f64>()
+/// A duration: seconds (`2`, `0.5`), or a number with a unit (`500ms`, `2s`, `1m`, `1h`).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let text = s.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 1e-3,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => f64::NAN,
+    };
+    number
+        .parse::<f64>()
         .ok()
-        .and_then(|secs| std::time::Duration::try_from_secs_f64(secs).ok())
+        .and_then(|n| std::time::Duration::try_from_secs_f64(n * scale).ok())
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("expected a positive number of seconds, got `{s}`"))
+        .ok_or_else(|| {
+            format!("expected a positive duration such as 30, 500ms, 2s, 1m or 1h, got `{s}`")
+        })
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {

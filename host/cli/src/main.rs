@@ -15,7 +15,22 @@ use clap::Parser;
 
 use cli::Failure;
 
+/// Library warnings (a damaged cache entry, say) go to stderr; `WASK_LOG` sets the
+/// level (`info`, `debug`) or a filter.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WASK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
 fn main() -> ExitCode {
+    init_logging();
     let args = cli::Args::parse();
     match args.command.execute() {
         Ok(code) => code,

@@ -113,7 +113,8 @@ fn put_opt(out: &mut Vec<u8>, v: Option<&Val>, depth: usize) -> Result<(), Codec
 }
 
 fn encode(value: &Val, out: &mut Vec<u8>, depth: usize) -> Result<(), CodecError> {
-    if depth > MAX_DEPTH {
+    // The same bound as the decoder's: whatever encodes, decodes.
+    if depth >= MAX_DEPTH {
         return Err(CodecError::TooDeep(out.len()));
     }
     let depth = depth + 1;

@@ -18,6 +18,8 @@ pub enum SetupError {
         "the {what} asks for a fuel limit, but this runtime meters no fuel; turn on fuel in the sandbox settings (host run --fuel)"
     )]
     FuelOff { what: String },
+    #[error("cannot grant read access to {path}: {problem}")]
+    Capability { path: PathBuf, problem: String },
     #[error("cannot start {what}: {cause}")]
     Thread { what: String, cause: std::io::Error },
     #[error("cannot use compiled-component cache folder {path}: {cause}")]
@@ -35,6 +37,13 @@ pub enum LoadError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    #[error("{path} is not a regular file: a component is read from a file")]
+    NotAFile { path: PathBuf },
+    #[error(
+        "{path} is larger than the limit of {} for a component (host run --max-component-size)",
+        crate::limits::format_bytes(*limit)
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error(
         "{path} is not a WebAssembly component: it does not start with the wasm magic bytes \\0asm"
     )]
@@ -102,8 +111,9 @@ pub enum CallError {
     },
 }
 
-/// Why a task produced no value. Stored in the task's own ref; it never unwinds a worker.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a task produced no value. Stored in the task's own ref; it never unwinds a
+/// worker. It serialises, so a cluster worker can send it to the task's owner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum TaskError {
     /// The guest trapped; a Rust guest's panic message is taken from its stderr.
     #[error("task trapped: {}{}", escape_control(message), panic_suffix(panic.as_deref()))]
@@ -142,6 +152,16 @@ pub enum TaskError {
     Shutdown,
     #[error("the host panicked while running the task: {0}")]
     HostPanic(String),
+    /// The cluster worker running the task stopped (was killed, crashed or lost its
+    /// connection) on the last attempt the task had.
+    #[error(
+        "the task's worker {worker} was lost during its attempt {attempts}, and no attempts are left"
+    )]
+    WorkerLost { worker: String, attempts: u32 },
+    /// The cluster could not run the task: a worker could not fetch, verify or compile
+    /// its component, say.
+    #[error("{}", escape_control(.0))]
+    Cluster(String),
 }
 
 fn panic_suffix(panic: Option<&str>) -> String {
@@ -215,6 +235,8 @@ pub enum SubmitError {
     DuplicateTenant(TenantId),
     #[error("tenant id `{0}` is not allowed: use 1 to 64 letters, digits, `-` or `_`")]
     BadTenantId(String),
+    #[error("cannot grant read access to {path}: {problem}")]
+    BadCapability { path: PathBuf, problem: String },
     #[error(transparent)]
     Call(#[from] CallError),
     #[error(

@@ -8,7 +8,9 @@
 use std::sync::Arc;
 
 /// The id of an object: which store made it, and its index there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct ObjectId {
     store: u64,
     index: u64,

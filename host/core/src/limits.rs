@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 /// The limits of one task. `None` means unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Wall-clock time the task may run, enforced through epoch interruption.
     pub deadline: Option<Duration>,
@@ -47,7 +47,7 @@ impl Default for Limits {
 }
 
 /// Which limit a task hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Limit {
     Deadline,
     Fuel,
@@ -61,7 +61,7 @@ pub enum Limit {
 }
 
 /// A limit that was hit, with the value it had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LimitHit {
     pub limit: Limit,
     /// Milliseconds for the deadline, units of fuel, elements or instances for those,

@@ -410,6 +410,8 @@ fn flags(node: &Node, names: &[String], ty: &ValueType, src: &str) -> Result<Val
     let given: Vec<&str> = node
         .as_flags(src)
         .map_err(wave_err(node, ty, src))?
+        // wasm-wave strips a label's `%` everywhere but in flags.
+        .map(|label| label.strip_prefix('%').unwrap_or(label))
         .collect();
     if let Some(unknown) = given.iter().find(|g| !names.iter().any(|n| n == *g)) {
         return Err(NodeError::new(

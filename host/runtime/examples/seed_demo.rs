@@ -60,6 +60,10 @@ struct DemoCommand {
     /// Folder of the compiled-component cache [default: ~/.cache/wask/components]
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Run the parallel runs on a Wask cluster through this NATS server
+    /// (nats://HOST:PORT); the serial runs stay local
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -118,13 +122,24 @@ impl DemoCommand {
             n_workers: 1,
             ..config.clone()
         })?;
-        let parallel_rt = Runtime::new(config)?;
+        let parallel_rt = match &self.nats {
+            Some(url) => {
+                let driver = wask_cluster::Driver::connect(wask_cluster::ClusterOptions::new(url))?;
+                Runtime::with_executor(config, driver)?
+            }
+            None => Runtime::new(config)?,
+        };
         std::fs::create_dir_all(&self.out_dir)
             .with_context(|| format!("cannot create --out-dir {}", self.out_dir.display()))?;
-        println!(
-            "Wask seed demo: each case serially (1 worker), then in parallel ({} workers)\n",
-            parallel_rt.n_workers()
-        );
+        match &self.nats {
+            Some(url) => println!(
+                "Wask seed demo: each case serially (1 local worker), then in parallel on the cluster at {url}\n"
+            ),
+            None => println!(
+                "Wask seed demo: each case serially (1 worker), then in parallel ({} workers)\n",
+                parallel_rt.n_workers()
+            ),
+        }
         let mut rows = Vec::new();
         for case in self.cases(&serial_rt, parallel_rt.n_workers())? {
             rows.push(self.run_case(&serial_rt, &parallel_rt, case)?);

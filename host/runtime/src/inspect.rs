@@ -28,16 +28,25 @@ impl Inspection {
     pub fn imports(&self) -> &[String] {
         &self.imports
     }
+
+    /// The imports this host does not provide: a component that has any cannot be
+    /// loaded here.
+    pub fn missing_imports(&self) -> Vec<&str> {
+        self.imports
+            .iter()
+            .map(String::as_str)
+            .filter(|i| !crate::sandbox::host_provides(i))
+            .collect()
+    }
 }
 
 /// Lists a component's exported functions and its imports without compiling it (as
 /// `host inspect` does). It fails as loading would for a file that is not a
 /// component, or a component that exports no function.
 pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
-    let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
-        path: path.to_owned(),
-        cause,
-    })?;
+    // The same checks as loading: a regular file, no larger than the default cap.
+    let max_bytes = crate::SandboxConfig::default().max_component_bytes;
+    let bytes = crate::sandbox::read_file(path, max_bytes)?;
     crate::sandbox::check_header(path, &bytes)?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),

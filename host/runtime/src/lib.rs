@@ -31,9 +31,10 @@ mod scheduler;
 mod timeline;
 
 pub use inspect::{Inspection, inspect};
-pub use object_store::{ObjectFuture, ObjectRef, StoreConfig};
+pub use object_store::{ObjectFuture, ObjectRef, OutputFuture, RunInfo, StoreConfig};
 pub use runtime::{
-    Arg, DEFAULT_TENANT, Runtime, RuntimeConfig, TaskBuilder, TaskOptions, Tenant, TenantConfig,
+    Arg, DEFAULT_TENANT, Executor, RemoteTask, Runtime, RuntimeConfig, TaskBuilder, TaskOptions,
+    Tenant, TenantConfig,
 };
 pub use sandbox::{
     Call, Capabilities, SandboxConfig, TaskComponent, TaskFunction, default_cache_dir,
@@ -44,3 +45,8 @@ pub use wask_core::{
     ObjectId, SetupError, Signature, SubmitError, TaskError, TaskOutput, TenantId, Value,
     ValueType,
 };
+
+/// The README's Rust examples, compiled as doc tests so they cannot fall behind the API.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

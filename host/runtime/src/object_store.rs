@@ -24,11 +24,27 @@ use std::time::{Duration, Instant};
 
 use wask_core::{GetError, ObjectId, TaskError, TaskOutput, TenantId, Value, ValueType};
 
-pub use self::object_ref::{ObjectFuture, ObjectRef};
+pub use self::object_ref::{ObjectFuture, ObjectRef, OutputFuture};
 use self::slot::Slot;
 pub(crate) use self::slot::{Account, Completer};
 
 pub(crate) type Outcome = Result<Arc<TaskOutput>, TaskError>;
+
+/// Where and when a task ran: on which worker of which host, and when each phase
+/// ended (wall-clock times, so they compare across machines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// The host process that ran it: `None` for this one, else a cluster worker's id.
+    pub host: Option<Arc<str>>,
+    /// The worker slot on that host.
+    pub worker_idx: usize,
+    pub started: std::time::SystemTime,
+    /// The fresh instance was ready (absent if instantiation failed).
+    pub instantiated: Option<std::time::SystemTime>,
+    /// The export returned or trapped (absent if it never ran).
+    pub returned: Option<std::time::SystemTime>,
+    pub finished: std::time::SystemTime,
+}
 
 /// Settings of an [`ObjectStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +157,7 @@ impl ObjectStore {
             resolved: Condvar::new(),
             sleepers: AtomicUsize::new(0),
             attempts: AtomicU32::new(0),
+            run_info: Mutex::new(None),
             cancel: Arc::default(),
             tenant: tenant.clone(),
             ty,

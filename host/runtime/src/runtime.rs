@@ -14,6 +14,7 @@
 
 mod job;
 mod nested;
+mod remote;
 mod submit;
 mod tenant;
 
@@ -29,6 +30,7 @@ use crate::sandbox::{Sandbox, SandboxConfig, TaskComponent};
 use crate::scheduler::{Scheduler, Spawner};
 use crate::timeline::{Recorder, Timeline};
 
+pub use self::remote::{Executor, RemoteTask};
 pub use self::submit::{Arg, TaskBuilder, TaskOptions};
 pub use self::tenant::{Tenant, TenantConfig};
 
@@ -66,6 +68,8 @@ pub(crate) struct Core {
     pub(crate) spawner: Spawner,
     pub(crate) timeline: Arc<Recorder>,
     pub(crate) fuel: bool,
+    /// Where tasks run when not on this process's workers (a cluster), if anywhere.
+    pub(crate) executor: Option<Arc<dyn Executor>>,
 }
 
 /// Runs tasks: loads components, and is the default tenant that submits them.
@@ -91,7 +95,24 @@ impl Deref for Runtime {
 impl Runtime {
     /// Starts the worker threads and the sandbox. A default tenant with a fuel limit
     /// on a sandbox without fuel metering is refused here, not at the first submit.
-    pub fn new(mut config: RuntimeConfig) -> Result<Self, SetupError> {
+    pub fn new(config: RuntimeConfig) -> Result<Self, SetupError> {
+        Self::build(config, None)
+    }
+
+    /// A runtime whose tasks run on `executor` (a cluster) instead of its own worker
+    /// threads; the API is the same. Its own workers still run tasks submitted with
+    /// [`TaskBuilder::local`].
+    pub fn with_executor(
+        config: RuntimeConfig,
+        executor: Arc<dyn Executor>,
+    ) -> Result<Self, SetupError> {
+        Self::build(config, Some(executor))
+    }
+
+    fn build(
+        mut config: RuntimeConfig,
+        executor: Option<Arc<dyn Executor>>,
+    ) -> Result<Self, SetupError> {
         config.n_workers = config.n_workers.max(1);
         let min_instances = u32::try_from(config.n_workers).unwrap_or(u32::MAX);
         config.sandbox.max_instances = config.sandbox.max_instances.max(min_instances);
@@ -101,6 +122,11 @@ impl Runtime {
                 what: "default tenant".into(),
             });
         }
+        config
+            .default_tenant
+            .capabilities
+            .check()
+            .map_err(|(path, problem)| SetupError::Capability { path, problem })?;
         let sandbox = Sandbox::new(config.sandbox)?;
         let scheduler = Scheduler::new(config.n_workers).map_err(|cause| SetupError::Thread {
             what: format!("{} worker threads", config.n_workers),
@@ -111,6 +137,7 @@ impl Runtime {
             spawner: scheduler.spawner(),
             timeline: Arc::default(),
             fuel,
+            executor,
         });
         let default_tenant = Tenant::new(
             &core,
@@ -138,6 +165,12 @@ impl Runtime {
         self.sandbox.load(path)
     }
 
+    /// Loads a component from its bytes (fetched from elsewhere, say); `name` names it
+    /// in messages.
+    pub fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<TaskComponent, LoadError> {
+        self.sandbox.load_bytes(name, bytes)
+    }
+
     /// Whether a component's compiled form is already in the on-disk cache.
     pub fn is_cached(&self, component_bytes: &[u8]) -> bool {
         self.sandbox.is_cached(component_bytes)
@@ -149,6 +182,10 @@ impl Runtime {
         if config.limits.fuel.is_some() && !self.core.fuel {
             return Err(SubmitError::FuelOff);
         }
+        config
+            .capabilities
+            .check()
+            .map_err(|(path, problem)| SubmitError::BadCapability { path, problem })?;
         let id = TenantId::new(id);
         let mut tenants = self
             .tenants

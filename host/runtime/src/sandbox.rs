@@ -16,8 +16,11 @@ mod fast;
 mod invoke;
 mod limiter;
 mod nested;
+mod provided;
 mod trap;
 mod wasi;
+
+pub(crate) use provided::host_provides;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,8 +44,14 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Settings of the sandbox shared by every task of a runtime.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// Folder for compiled components (`None` compiles every time).
+    /// Folder for compiled components (`None` compiles every time). It is made
+    /// private to this user; one that others can write to is refused.
     pub cache_dir: Option<PathBuf>,
+    /// Bytes the cache folder may hold; past this, the least recently used compiled
+    /// components are evicted.
+    pub cache_max_bytes: u64,
+    /// Largest component file `load` reads, in bytes.
+    pub max_component_bytes: u64,
     /// Component instances that may be alive at once (sizes the pooling allocator).
     pub max_instances: u32,
     /// Largest linear memory any instance may reserve, in bytes: the ceiling of every
@@ -58,6 +67,8 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
             cache_dir: default_cache_dir(),
+            cache_max_bytes: 2 << 30,
+            max_component_bytes: 256 << 20,
             max_instances: 64,
             max_memory_bytes: wask_core::Limits::default().max_memory_bytes,
             max_wasm_stack: 512 << 10,
@@ -75,6 +86,24 @@ pub struct Capabilities {
     pub read_only_dirs: Vec<(PathBuf, String)>,
     /// Seed of `wasi:random`, for reproducible runs; `None` draws fresh OS randomness.
     pub random_seed: Option<u64>,
+}
+
+impl Capabilities {
+    /// Checks that every granted folder is a folder this process can open, so a bad
+    /// grant is refused when a runtime or tenant is made, not by every task.
+    pub(crate) fn check(&self) -> Result<(), (PathBuf, String)> {
+        for (host, _) in &self.read_only_dirs {
+            match std::fs::metadata(host) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => return Err((host.clone(), "it is not a folder".into())),
+                Err(e) => return Err((host.clone(), e.to_string())),
+            }
+            if let Err(e) = std::fs::read_dir(host) {
+                return Err((host.clone(), e.to_string()));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `$WASK_CACHE_DIR`, else `$XDG_CACHE_HOME/wask/components`, else `~/.cache/wask/components`.
@@ -128,12 +157,21 @@ impl Sandbox {
             .consume_fuel(config.fuel)
             .max_wasm_stack(config.max_wasm_stack)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&wasm_config).map_err(engine_error)?;
+        let engine = Engine::new(&wasm_config).map_err(|e| {
+            SetupError::Engine(format!(
+                "cannot set up {max_instances} instance slots with up to {} of memory each: {e:#}; run fewer tasks at once (--parallel) or give each less memory (--max-memory)",
+                wask_core::format_bytes(config.max_memory_bytes as u64)
+            ))
+        })?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
         nested::add_to_linker(&mut linker).map_err(engine_error)?;
         let cache = match &config.cache_dir {
-            Some(dir) => Some(cache::ComponentCache::open(dir, &engine)?),
+            Some(dir) => Some(cache::ComponentCache::open(
+                dir,
+                &engine,
+                config.cache_max_bytes,
+            )?),
             None => None,
         };
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -165,15 +203,24 @@ impl Sandbox {
 
     /// Reads, compiles (or loads from the cache) and pre-instantiates a component file.
     pub(crate) fn load(&self, path: &Path) -> Result<TaskComponent, LoadError> {
-        let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
-            path: path.to_owned(),
-            cause,
-        })?;
+        let bytes = read_file(path, self.config.max_component_bytes)?;
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
         component::load(self, &name, path, &bytes)
+    }
+
+    /// Compiles (or loads from the cache) and pre-instantiates component bytes;
+    /// `name` names it in messages.
+    pub(crate) fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<TaskComponent, LoadError> {
+        if bytes.len() as u64 > self.config.max_component_bytes {
+            return Err(LoadError::TooLarge {
+                path: name.into(),
+                limit: self.config.max_component_bytes,
+            });
+        }
+        component::load(self, name, Path::new(name), bytes)
     }
 
     /// Whether loading these component bytes would find their compiled form in the cache.
@@ -182,6 +229,40 @@ impl Sandbox {
             .as_ref()
             .is_some_and(|cache| cache.contains(bytes))
     }
+}
+
+/// Reads a component file: a regular file (not a device or pipe that never ends) of at
+/// most `max_bytes`.
+pub(crate) fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let read_error = |cause| LoadError::Read {
+        path: path.to_owned(),
+        cause,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let meta = file.metadata().map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
+    let too_large = || LoadError::TooLarge {
+        path: path.to_owned(),
+        limit: max_bytes,
+    };
+    if meta.len() > max_bytes {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // A file can grow while it is read (or be a /proc file with no size): read one
+    // byte past the cap to tell.
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 impl Drop for Sandbox {

@@ -5,9 +5,11 @@
 //! returned, ref resolved. Recording is off unless [`crate::Runtime::start_timeline`]
 //! turned it on, so the hot path pays one atomic load.
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -20,6 +22,9 @@ pub struct TaskSpan {
     pub object: ObjectId,
     /// What ran: the function's name.
     pub label: String,
+    /// The host process it ran on: `None` for this one, else a cluster worker's id.
+    pub host: Option<Arc<str>>,
+    /// The worker slot on that host.
     pub worker_idx: usize,
     pub submitted: Instant,
     pub started: Instant,
@@ -84,6 +89,45 @@ impl Recorder {
     }
 }
 
+/// Where tasks ran: a worker slot of this process (`host` is `None`) or of a cluster
+/// worker process.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Lane {
+    pub host: Option<Arc<str>>,
+    pub slot: usize,
+}
+
+impl Lane {
+    fn of(span: &TaskSpan) -> Lane {
+        Lane {
+            host: span.host.clone(),
+            slot: span.worker_idx,
+        }
+    }
+
+    /// `worker 3` here; `<worker id>/3` on a cluster worker (the id cut to 12 characters).
+    fn label(&self) -> String {
+        match &self.host {
+            None => format!("worker {}", self.slot),
+            Some(host) => {
+                let short: String = host.chars().take(12).collect();
+                format!("{short}/{}", self.slot)
+            }
+        }
+    }
+}
+
+/// `4 workers` here, or `6 slots of 3 cluster workers`.
+fn workers_text(lanes: &[Lane], n_workers: usize) -> String {
+    let hosts: BTreeSet<&str> = lanes.iter().filter_map(|l| l.host.as_deref()).collect();
+    if hosts.is_empty() {
+        format!("{n_workers} workers")
+    } else {
+        let slots = lanes.iter().filter(|l| l.host.is_some()).count();
+        format!("{slots} slots of {} cluster workers", hosts.len())
+    }
+}
+
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
@@ -99,69 +143,136 @@ impl Timeline {
         }
     }
 
+    /// The lanes a drawing has: this process's worker slots (unless every task ran on a
+    /// cluster), then the slots of each cluster worker that ran a task, grouped by worker.
+    pub fn lanes(&self) -> Vec<Lane> {
+        let remote: BTreeSet<Lane> = self
+            .spans
+            .iter()
+            .filter(|s| s.host.is_some())
+            .map(Lane::of)
+            .collect();
+        let mut lanes = Vec::new();
+        if remote.is_empty() || self.spans.iter().any(|s| s.host.is_none()) {
+            lanes.extend((0..self.n_workers.max(1)).map(|slot| Lane { host: None, slot }));
+        }
+        lanes.extend(remote);
+        lanes
+    }
+
+    /// Each lane's index in `lanes`; a local slot past the last lane goes to the last.
+    fn lane_index(lanes: &[Lane]) -> impl Fn(&TaskSpan) -> usize {
+        let index: HashMap<Lane, usize> = lanes
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), i))
+            .collect();
+        let last_local = lanes.iter().rposition(|l| l.host.is_none()).unwrap_or(0);
+        move |s| index.get(&Lane::of(s)).copied().unwrap_or(last_local)
+    }
+
     fn at(&self, t: Instant) -> f64 {
         micros(t.saturating_duration_since(self.origin))
     }
 
-    /// The Chrome trace format (JSON object form), which Perfetto and <chrome://tracing>
-    /// open: one track per worker thread with one complete event per task and its
-    /// phases nested inside, and the queue waits as async slices.
-    pub fn to_chrome_trace(&self) -> serde_json::Value {
-        let mut events = vec![json!({
-            "name": "process_name", "ph": "M", "pid": 1, "args": { "name": "wask" }
-        })];
-        for w in 0..self.n_workers {
-            events.push(json!({
-                "name": "thread_name", "ph": "M", "pid": 1, "tid": w,
-                "args": { "name": format!("worker {w}") }
-            }));
+    /// Writes the Chrome trace format (JSON object form), which Perfetto and
+    /// `chrome://tracing` open: one track per worker thread with one complete event per
+    /// task and its phases nested inside, and the queue waits as async slices. Events
+    /// are written one by one, so a trace of a million tasks needs no more memory than
+    /// its spans.
+    pub fn write_chrome_trace(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(out);
+        out.write_all(br#"{"displayTimeUnit":"ms","traceEvents":["#)?;
+        let mut first = true;
+        let mut event = |out: &mut std::io::BufWriter<_>, value: serde_json::Value| {
+            if !std::mem::take(&mut first) {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::from)
+        };
+        // One process per host: 1 is this one, then each cluster worker in order.
+        let lanes = self.lanes();
+        let mut pids: HashMap<Option<Arc<str>>, usize> = HashMap::new();
+        for lane in &lanes {
+            let next = pids.len() + 1;
+            let pid = *pids.entry(lane.host.clone()).or_insert_with(|| next);
+            if pid == next {
+                let name = lane
+                    .host
+                    .as_deref()
+                    .map_or_else(|| "wask".to_owned(), |h| format!("worker {h}"));
+                event(
+                    &mut out,
+                    json!({ "name": "process_name", "ph": "M", "pid": pid, "args": { "name": name } }),
+                )?;
+            }
+            event(
+                &mut out,
+                json!({
+                    "name": "thread_name", "ph": "M", "pid": pid, "tid": lane.slot,
+                    "args": { "name": format!("slot {}", lane.slot) }
+                }),
+            )?;
         }
         for (seq, s) in self.spans.iter().enumerate() {
-            let name = format!("{} #{seq}", s.label);
-            let task_args = json!({
+            let pid = pids.get(&s.host).copied().unwrap_or(1);
+            for value in self.span_events(seq, s, pid) {
+                event(&mut out, value)?;
+            }
+        }
+        out.write_all(b"]}")?;
+        out.flush()
+    }
+
+    /// The trace events of one span: the task, its phases, and its queue wait.
+    fn span_events(&self, seq: usize, s: &TaskSpan, pid: usize) -> Vec<serde_json::Value> {
+        let name = format!("{} #{seq}", s.label);
+        let mut events = vec![json!({
+            "name": name.clone(), "cat": "task", "ph": "X", "pid": pid, "tid": s.worker_idx,
+            "ts": self.at(s.started), "dur": micros(s.resolved - s.started),
+            "args": {
                 "object": s.object.as_u64(),
                 "ok": s.ok,
                 "queue_wait_us": micros(s.started - s.submitted),
-            });
+            }
+        })];
+        let ends = [
+            ("instantiate", s.instantiated),
+            ("run", s.returned),
+            ("result", Some(s.resolved)),
+        ];
+        let mut from = s.started;
+        for (phase, end) in ends {
+            let Some(end) = end else { continue };
             events.push(json!({
-                "name": name.clone(), "cat": "task", "ph": "X", "pid": 1, "tid": s.worker_idx,
-                "ts": self.at(s.started), "dur": micros(s.resolved - s.started), "args": task_args
+                "name": phase, "cat": "phase", "ph": "X", "pid": pid, "tid": s.worker_idx,
+                "ts": self.at(from), "dur": micros(end - from)
             }));
-            let ends = [
-                ("instantiate", s.instantiated),
-                ("run", s.returned),
-                ("result", Some(s.resolved)),
-            ];
-            let mut from = s.started;
-            for (phase, end) in ends {
-                let Some(end) = end else { continue };
-                events.push(json!({
-                    "name": phase, "cat": "phase", "ph": "X", "pid": 1, "tid": s.worker_idx,
-                    "ts": self.at(from), "dur": micros(end - from)
-                }));
-                from = end;
-            }
-            for (ph, t) in [("b", s.submitted), ("e", s.started)] {
-                events.push(json!({
-                    "name": name.clone(), "cat": "queue", "ph": ph, "id": seq, "pid": 1,
-                    "ts": self.at(t)
-                }));
-            }
+            from = end;
         }
-        json!({ "traceEvents": events, "displayTimeUnit": "ms" })
+        for (ph, t) in [("b", s.submitted), ("e", s.started)] {
+            events.push(json!({
+                "name": name.clone(), "cat": "queue", "ph": ph, "id": seq, "pid": pid,
+                "ts": self.at(t)
+            }));
+        }
+        events
     }
 
     /// Draws one lane per worker with each task as a labelled bar on a time axis: the
     /// instantiation in a lighter shade, the run in the function's colour, failures in red.
     pub fn to_svg(&self, title: &str) -> String {
         const WIDTH: f64 = 960.0;
-        const LEFT: f64 = 84.0;
         const RIGHT: f64 = 24.0;
         const TOP: f64 = 56.0;
         const LANE: f64 = 30.0;
         const GAP: f64 = 8.0;
-        let n_lanes = self.n_workers.max(1);
-        let plot_w = WIDTH - LEFT - RIGHT;
+        let lanes = self.lanes();
+        let lane_of = Self::lane_index(&lanes);
+        let n_lanes = lanes.len();
+        let longest = lanes.iter().map(|l| l.label().len()).max().unwrap_or(0);
+        let left = (longest as f64 * 7.0 + 16.0).max(84.0);
+        let plot_w = WIDTH - left - RIGHT;
         let lanes_h = n_lanes as f64 * (LANE + GAP) - GAP;
         let height = TOP + lanes_h + 84.0;
         let start = self
@@ -174,7 +285,7 @@ impl Timeline {
         let (tick, n_ticks) = nice_ticks(total);
         let axis_end = tick * n_ticks as f64;
         let x = |t: Instant| {
-            LEFT + t.saturating_duration_since(start).as_secs_f64() / axis_end * plot_w
+            left + t.saturating_duration_since(start).as_secs_f64() / axis_end * plot_w
         };
         let lane_y = |w: usize| TOP + w as f64 * (LANE + GAP);
 
@@ -183,26 +294,28 @@ impl Timeline {
             svg,
             r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="Helvetica, Arial, sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#ffffff"/>
-<text x="{LEFT}" y="24" font-size="16" font-weight="bold" fill="#1f2933">{}</text>
-<text x="{LEFT}" y="42" fill="#52606d">{} tasks on {} workers, wall {}</text>
+<text x="{left}" y="24" font-size="16" font-weight="bold" fill="#1f2933">{}</text>
+<text x="{left}" y="42" fill="#52606d">{} tasks on {}, wall {}</text>
 "##,
             escape(title),
             self.spans.len(),
-            self.n_workers,
+            workers_text(&lanes, self.n_workers),
             format_secs(total),
         );
-        for w in 0..n_lanes {
+        for (w, lane) in lanes.iter().enumerate() {
             let y = lane_y(w);
             let _ = writeln!(
                 svg,
-                r##"<rect class="lane" x="{LEFT}" y="{y}" width="{plot_w}" height="{LANE}" fill="#f0f4f8"/>
-<text x="{}" y="{}" text-anchor="end" fill="#323f4b">worker {w}</text>"##,
-                LEFT - 8.0,
-                y + LANE / 2.0 + 4.0
+                r##"<rect class="lane" x="{left}" y="{y}" width="{plot_w}" height="{LANE}" fill="#f0f4f8"/>
+<text x="{}" y="{}" text-anchor="end" fill="#323f4b"><title>{}</title>{}</text>"##,
+                left - 8.0,
+                y + LANE / 2.0 + 4.0,
+                escape(lane.host.as_deref().unwrap_or("this process")),
+                escape(&lane.label()),
             );
         }
         for i in 0..=n_ticks {
-            let tx = LEFT + i as f64 / n_ticks as f64 * plot_w;
+            let tx = left + i as f64 / n_ticks as f64 * plot_w;
             let y0 = TOP - 4.0;
             let y1 = TOP + lanes_h + 4.0;
             let _ = writeln!(
@@ -216,11 +329,11 @@ impl Timeline {
         let _ = writeln!(
             svg,
             r##"<text x="{}" y="{}" text-anchor="middle" fill="#52606d">time since first submit</text>"##,
-            LEFT + plot_w / 2.0,
+            left + plot_w / 2.0,
             TOP + lanes_h + 34.0
         );
         for (seq, s) in self.spans.iter().enumerate() {
-            let y = lane_y(s.worker_idx.min(n_lanes - 1));
+            let y = lane_y(lane_of(s));
             let (x0, x1) = (x(s.started), x(s.resolved).max(x(s.started) + 1.0));
             let run_from = s.instantiated.map_or(x0, x);
             let colour = if s.ok { palette(&s.label) } else { "#d64545" };
@@ -259,7 +372,7 @@ impl Timeline {
         }
         // Legend.
         let ly = TOP + lanes_h + 56.0;
-        let mut lx = LEFT;
+        let mut lx = left;
         for (name, colour, opacity) in [
             ("instantiate", "#3e7cb1", "0.45"),
             ("run", "#3e7cb1", "1"),

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value as Json, json};
 
-use crate::repo;
+use crate::project::repo;
 
 /// What /proc says about this machine.
 #[derive(Debug)]
@@ -32,12 +32,13 @@ impl Machine {
             let kib = l.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?;
             Some(kib.trim().parse::<u64>().ok()? * 1024)
         });
-        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .map(|s| format!("Linux {}", s.trim()))
-            .unwrap_or_else(|_| std::env::consts::OS.to_owned());
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").map_or_else(
+            |_| std::env::consts::OS.to_owned(),
+            |s| format!("Linux {}", s.trim()),
+        );
         Machine {
             cpu_model,
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             memory_bytes,
             kernel,
             loadavg_at_start: loadavg(),

@@ -1,5 +1,5 @@
 //! The measurements that run other programs: the `suite` and `hot_path` bench targets,
-//! the seed demo, `host run` (cold start and peak RSS) and Ray's seed_bench.py. Each
+//! the seed demo, `host run` (cold start and peak RSS) and Ray's `seed_bench.py`. Each
 //! returns its figures as JSON, after checking the results the program gave.
 
 use std::io::{BufRead, BufReader, Read};
@@ -11,7 +11,7 @@ use anyhow::{Context, bail, ensure};
 use serde_json::{Value as Json, json};
 
 use super::Bench;
-use crate::{cargo, repo, seed_case_args};
+use crate::project::{cargo, repo, seed_case_args};
 
 /// The `suite` bench target: the library figures, as JSON.
 pub fn suite(bench: &mut Bench) -> anyhow::Result<Json> {
@@ -50,7 +50,7 @@ fn median(values: &[f64]) -> f64 {
     } else if n % 2 == 1 {
         sorted[n / 2]
     } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        f64::midpoint(sorted[n / 2 - 1], sorted[n / 2])
     }
 }
 
@@ -250,7 +250,7 @@ fn run_with_rusage(cmd: &mut Command) -> anyhow::Result<(i32, u64, f64, String)>
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `pid` is our own child, not yet waited for (std's `Child` is never
     // waited on below), and both pointers point to live locals of the right types.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
     let wall = started.elapsed().as_secs_f64();
     if waited != pid {
         bail!("wait4 failed: {}", std::io::Error::last_os_error());
@@ -310,7 +310,7 @@ pub fn peak_rss(bench: &mut Bench) -> anyhow::Result<Json> {
     }))
 }
 
-/// The criterion benchmarks in host/benches/hot_path.rs: median time per iteration of
+/// The criterion benchmarks in `host/benches/hot_path.rs`: median time per iteration of
 /// each, in seconds, from criterion's own estimates.
 pub fn hot_path(bench: &mut Bench) -> anyhow::Result<Json> {
     let home = bench.work_dir.join("criterion");
@@ -375,7 +375,7 @@ pub fn ray_setup(bench: &mut Bench) -> Result<std::path::PathBuf, String> {
     Ok(python.into())
 }
 
-/// Ray's side: seed_bench.py on the same images and sizes. Its JSON, with
+/// Ray's side: `seed_bench.py` on the same images and sizes. Its JSON, with
 /// `"measured": true`, or why it could not be measured.
 pub fn ray(bench: &mut Bench, python: &Path) -> Json {
     let out = bench.work_dir.join("ray.json");

@@ -13,7 +13,8 @@ use super::Failure;
 pub struct InspectCommand {
     /// The component (.wasm) to inspect
     component: PathBuf,
-    /// Also list the interfaces it imports, one `import NAME` line each
+    /// Also list the interfaces it imports, one `import NAME` line each, marking those
+    /// this host does not provide
     #[arg(long)]
     imports: bool,
 }
@@ -27,8 +28,21 @@ impl InspectCommand {
             .iter()
             .map(ToString::to_string)
             .collect();
+        let missing = component.missing_imports();
         if self.imports {
-            lines.extend(component.imports().iter().map(|i| format!("import {i}")));
+            lines.extend(component.imports().iter().map(|i| {
+                if missing.contains(&i.as_str()) {
+                    format!("import {i}  (missing: this host does not provide it)")
+                } else {
+                    format!("import {i}")
+                }
+            }));
+        } else if !missing.is_empty() {
+            eprintln!(
+                "host inspect: this host does not provide {} of the component's imports ({}), so it cannot run here; --imports lists them all",
+                missing.len(),
+                missing.join(", ")
+            );
         }
         let mut stdout = std::io::stdout().lock();
         for line in lines {

@@ -1,15 +1,22 @@
 //! `host run`: invoke a component's exports as parallel tasks and print the results.
 
+mod calls;
+mod interrupt;
+mod output;
+
 use std::collections::VecDeque;
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
-use wask::{Call, ObjectRef, Runtime, TaskComponent, TaskOptions, Value, ValueType};
+use anyhow::Context;
+use wask::{GetError, ObjectRef, Runtime, TaskComponent, TaskOptions, TaskOutput, Value};
 
+use self::calls::{Planned, call_texts, expand_inputs, plan_calls};
+use self::interrupt::Interrupt;
+use self::output::Outputs;
 use super::{EXIT_TASK_FAILED, Failure, RuntimeArgs};
 
 /// Run a component's exported functions as tasks, in parallel.
@@ -44,10 +51,14 @@ pub struct RunCommand {
     /// Print results as JSON lines: {"ok": value} or {"error": message}
     #[arg(long)]
     json: bool,
-    /// Write each byte result (list<u8>, or the ok of a result) to a file in DIR,
-    /// named after its input file, and print the file's path instead of the bytes
+    /// Write each byte result (list<u8>, or the ok of a result) to a new file in DIR,
+    /// named after its input file, and print the file's path instead of the bytes;
+    /// an existing file is never overwritten
     #[arg(long, value_name = "DIR")]
     output_dir: Option<PathBuf>,
+    /// Largest file read for an `@` argument or for --input [default: 256M]
+    #[arg(long, value_name = "SIZE", value_parser = super::parse_size, default_value = "256M")]
+    max_file_size: usize,
     /// Print each task's captured stdout and stderr to stderr, after its result
     #[arg(long)]
     show_output: bool,
@@ -67,40 +78,50 @@ pub struct RunCommand {
 /// Tasks submitted ahead of the one being printed, per worker.
 const IN_FLIGHT_PER_WORKER: usize = 64;
 
-/// One invocation to make.
-struct Planned {
-    call: Call,
-    /// The input file that `@` stood for, if any.
-    input: Option<PathBuf>,
-}
+/// How long a wait for a result lasts before the run looks for a signal again.
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What a run has printed so far.
 #[derive(Default)]
 struct Tally {
-    n_done: usize,
-    n_failed: usize,
+    done: usize,
+    failed: usize,
+    /// Tasks planned that never printed, because a signal stopped the run.
+    not_run: usize,
 }
 
 impl RunCommand {
     pub fn execute(self) -> Result<ExitCode, Failure> {
-        let texts = self.call_texts()?;
+        let max_file = self.max_file_size as u64;
+        let texts = call_texts(&self.invoke, self.input.as_deref(), max_file)?;
         let inputs = expand_inputs(&self.inputs)?;
-        let runtime = Runtime::new(self.runtime.config())?;
+        let runtime = self.runtime.runtime()?;
         let component = load(&runtime, &self.component)?;
         // Check every call before any runs: one bad call runs nothing.
-        let planned = plan_calls(&component, &texts, &inputs)?;
-        if let Some(dir) = &self.output_dir {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create --output-dir {}", dir.display()))?;
-        }
+        let planned = plan_calls(&component, &texts, &inputs, max_file)?;
+        let outputs = match &self.output_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create --output-dir {}", dir.display()))?;
+                Some(Outputs::plan(dir, &planned, texts.len() > 1, self.repeat)?)
+            }
+            None => None,
+        };
 
         let tracing = self.timeline.is_some() || self.timeline_svg.is_some();
         if tracing {
             runtime.start_timeline();
         }
+        let mut interrupt = Interrupt::install().context("cannot install signal handlers")?;
         let started = Instant::now();
         let mut tally = Tally::default();
-        let printed = self.run_all(&runtime, &planned, texts.len() > 1, &mut tally);
+        let printed = self.run_all(
+            &runtime,
+            &planned,
+            outputs.as_ref(),
+            &mut interrupt,
+            &mut tally,
+        );
         let wall = started.elapsed();
         if let Err(Failure::ClosedPipe) = printed {
             return Err(Failure::ClosedPipe);
@@ -109,16 +130,31 @@ impl RunCommand {
             self.write_timelines(&runtime, &component)
                 .map_err(Failure::io)?;
         }
-        let n_tasks = tally.n_done;
+        let n_tasks = tally.done;
+        let stopped = interrupt.signal().map_or_else(String::new, |sig| {
+            format!(
+                "; stopped by {}, {} tasks not run",
+                Interrupt::name(sig),
+                tally.not_run
+            )
+        });
         eprintln!(
-            "tasks: {n_tasks}, ok: {}, failed: {}, wall: {:.3} s, {:.1} tasks/s",
-            n_tasks - tally.n_failed,
-            tally.n_failed,
+            "tasks: {n_tasks}, ok: {}, failed: {}, wall: {:.3} s, {:.1} tasks/s{stopped}",
+            n_tasks - tally.failed,
+            tally.failed,
             wall.as_secs_f64(),
             n_tasks as f64 / wall.as_secs_f64().max(1e-9),
         );
         printed?;
-        Ok(if tally.n_failed > 0 {
+        if let Some(sig) = interrupt.signal() {
+            if interrupt.grace_over() {
+                // Tasks that ignored their cancellation are still on the workers:
+                // leave them behind rather than wait for them at shutdown.
+                std::mem::forget(runtime);
+            }
+            return Ok(ExitCode::from(u8::try_from(128 + sig).unwrap_or(130)));
+        }
+        Ok(if tally.failed > 0 {
             ExitCode::from(EXIT_TASK_FAILED)
         } else {
             ExitCode::SUCCESS
@@ -127,12 +163,14 @@ impl RunCommand {
 
     /// Submits every planned call `--repeat` times, ahead of printing by a bounded
     /// window, and prints each result in submission order. On a failed write the
-    /// tasks still in flight are cancelled.
+    /// tasks still in flight are cancelled; on a signal, submitting stops, the tasks in
+    /// flight are cancelled and printed as they end, within a grace period.
     fn run_all(
         &self,
         runtime: &Runtime,
         planned: &[Planned],
-        multi_template: bool,
+        outputs: Option<&Outputs>,
+        interrupt: &mut Interrupt,
         tally: &mut Tally,
     ) -> Result<(), Failure> {
         let options = TaskOptions {
@@ -152,7 +190,7 @@ impl RunCommand {
         let mut stdout = std::io::stdout().lock();
         let mut printed = Ok(());
         for idx in 0..n_tasks {
-            while in_flight.len() < window {
+            while in_flight.len() < window && interrupt.signal().is_none() {
                 let Some(p) = order.next() else { break };
                 let object = runtime
                     .call(p.call.clone())
@@ -163,9 +201,14 @@ impl RunCommand {
             let Some((p, object)) = in_flight.pop_front() else {
                 break;
             };
-            let line = self.result_line(runtime, &object, p, idx, multi_template, &progress);
-            tally.n_done += 1;
-            tally.n_failed += usize::from(matches!(line, Ok((_, false))));
+            let Some(outcome) = wait(runtime, &object, &in_flight, interrupt) else {
+                // The grace period ran out: what is still running is left behind.
+                in_flight.push_front((p, object));
+                break;
+            };
+            let line = self.result_line(outcome, &object, p, idx, outputs, &progress);
+            tally.done += 1;
+            tally.failed += usize::from(matches!(line, Ok((_, false))));
             printed = line.and_then(|(line, _)| {
                 progress
                     .suspend(|| writeln!(stdout, "{line}"))
@@ -177,6 +220,7 @@ impl RunCommand {
             progress.inc(1);
         }
         progress.finish_and_clear();
+        tally.not_run = n_tasks - tally.done;
         if printed.is_ok() {
             printed = stdout.flush().map_err(Failure::io);
         }
@@ -188,22 +232,22 @@ impl RunCommand {
         printed
     }
 
-    /// Waits for one task and gives the line to print for it, and whether it succeeded.
+    /// The line to print for a task's outcome, and whether it succeeded.
     fn result_line(
         &self,
-        runtime: &Runtime,
+        outcome: Result<std::sync::Arc<TaskOutput>, GetError>,
         object: &ObjectRef,
         planned: &Planned,
         idx: usize,
-        multi_template: bool,
+        outputs: Option<&Outputs>,
         progress: &indicatif::ProgressBar,
     ) -> Result<(String, bool), Failure> {
-        match runtime.get_output(object, None) {
+        match outcome {
             Ok(output) => {
                 if self.show_output {
                     progress.suspend(|| show_output(idx, &output.stdout, &output.stderr));
                 }
-                let line = self.success_line(&output.value, planned, idx, multi_template)?;
+                let line = self.success_line(&output.value, planned, idx, outputs)?;
                 Ok((line, true))
             }
             Err(e) => {
@@ -241,13 +285,10 @@ impl RunCommand {
         value: &Value,
         planned: &Planned,
         idx: usize,
-        multi_template: bool,
+        outputs: Option<&Outputs>,
     ) -> Result<String, Failure> {
-        if let (Some(dir), Some(bytes)) = (&self.output_dir, value.to_bytes()) {
-            let path = output_path(dir, planned, idx, &bytes, multi_template);
-            std::fs::write(&path, &bytes)
-                .with_context(|| format!("cannot write {}", path.display()))
-                .map_err(Failure::io)?;
+        if let (Some(outputs), Some(bytes)) = (outputs, value.to_bytes()) {
+            let path = outputs.write(idx, planned, &bytes).map_err(Failure::io)?;
             let shown = path.display().to_string();
             return Ok(if self.json {
                 serde_json::json!({ "ok": { "file": shown, "bytes": bytes.len() } }).to_string()
@@ -265,8 +306,8 @@ impl RunCommand {
     fn write_timelines(&self, runtime: &Runtime, component: &TaskComponent) -> anyhow::Result<()> {
         let timeline = runtime.take_timeline();
         if let Some(path) = &self.timeline {
-            let json = serde_json::to_string(&timeline.to_chrome_trace())?;
-            std::fs::write(path, json)
+            std::fs::File::create(path)
+                .and_then(|file| timeline.write_chrome_trace(file))
                 .with_context(|| format!("cannot write --timeline {}", path.display()))?;
         }
         if let Some(path) = &self.timeline_svg {
@@ -276,39 +317,28 @@ impl RunCommand {
         }
         Ok(())
     }
+}
 
-    /// The call templates, each with where it came from (for error messages).
-    fn call_texts(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let mut texts: Vec<(String, String)> = self
-            .invoke
-            .iter()
-            .map(|t| (format!("--invoke '{t}'"), t.clone()))
-            .collect();
-        if let Some(input) = &self.input {
-            let (name, reader): (String, Box<dyn BufRead>) = if input.as_os_str() == "-" {
-                ("stdin".into(), Box::new(std::io::stdin().lock()))
-            } else {
-                let file = std::fs::File::open(input)
-                    .with_context(|| format!("cannot read calls from {}", input.display()))?;
-                (
-                    input.display().to_string(),
-                    Box::new(std::io::BufReader::new(file)),
-                )
-            };
-            for (n, line) in reader.lines().enumerate() {
-                let line = line.with_context(|| format!("cannot read calls from {name}"))?;
-                let text = line.trim();
-                if !text.is_empty() && !text.starts_with('#') {
-                    texts.push((format!("{name} line {}", n + 1), text.to_owned()));
-                }
+/// Waits for one task's outcome, watching for a signal: when one comes, the task and
+/// every task in flight are cancelled. `None` when the grace period after that ran out.
+fn wait(
+    runtime: &Runtime,
+    object: &ObjectRef,
+    in_flight: &VecDeque<(&Planned, ObjectRef)>,
+    interrupt: &mut Interrupt,
+) -> Option<Result<std::sync::Arc<TaskOutput>, GetError>> {
+    loop {
+        if interrupt.should_cancel() {
+            let _ = runtime.cancel(object);
+            for (_, other) in in_flight {
+                let _ = runtime.cancel(other);
             }
         }
-        if texts.is_empty() {
-            bail!(
-                "nothing to run: give a call with --invoke 'name(args)', or a file of calls with --input FILE (- for stdin)"
-            );
+        match runtime.get_output(object, Some(POLL)) {
+            Err(GetError::Timeout { .. }) if interrupt.grace_over() => return None,
+            Err(GetError::Timeout { .. }) => {}
+            outcome => return Some(outcome),
         }
-        Ok(texts)
     }
 }
 
@@ -342,223 +372,4 @@ fn show_output(idx: usize, stdout: &[u8], stderr: &[u8]) {
             eprintln!("[task {idx} {name}] {}", wask_core::escape_control(line));
         }
     }
-}
-
-/// Input files: each folder gives its files (sorted), each glob pattern its matches.
-fn expand_inputs(inputs: &[String]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for input in inputs {
-        let path = Path::new(input);
-        if path.is_dir() {
-            let mut in_dir: Vec<PathBuf> = std::fs::read_dir(path)
-                .with_context(|| format!("cannot list input folder {input}"))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
-            if in_dir.is_empty() {
-                bail!("input folder {input} has no files");
-            }
-            in_dir.sort();
-            files.extend(in_dir);
-        } else if path.exists() {
-            files.push(path.to_owned());
-        } else if input.contains(['*', '?', '[']) {
-            let matches: Vec<PathBuf> = glob::glob(input)
-                .with_context(|| format!("bad glob pattern {input}"))?
-                .filter_map(Result::ok)
-                .filter(|p| p.is_file())
-                .collect();
-            if matches.is_empty() {
-                bail!("glob pattern {input} matches no files");
-            }
-            files.extend(matches);
-        } else {
-            bail!("input {input} does not exist: expected a file, a folder or a glob pattern");
-        }
-    }
-    Ok(files)
-}
-
-/// Every call to make, checked against its export's signature.
-fn plan_calls(
-    component: &TaskComponent,
-    texts: &[(String, String)],
-    inputs: &[PathBuf],
-) -> anyhow::Result<Vec<Planned>> {
-    let mut planned = Vec::new();
-    for (origin, text) in texts {
-        let template = FileArgs::find(text);
-        if inputs.is_empty() {
-            let call = template
-                .bind(component, text, None)
-                .with_context(|| origin.clone())?;
-            planned.push(Planned { call, input: None });
-            continue;
-        }
-        if !template.uses_input() {
-            bail!("{origin}: input files were given, but the call has no bare `@` to take them");
-        }
-        for input in inputs {
-            let call = template
-                .bind(component, text, Some(input))
-                .with_context(|| format!("{origin} with input {}", input.display()))?;
-            planned.push(Planned {
-                call,
-                input: Some(input.clone()),
-            });
-        }
-    }
-    Ok(planned)
-}
-
-/// The `@path` and bare `@` arguments of a call text.
-struct FileArgs {
-    /// The text with each `@...` argument replaced by `[]`, which parses for any list.
-    text: String,
-    /// (argument position, path; `None` for a bare `@`).
-    args: Vec<(usize, Option<PathBuf>)>,
-}
-
-impl FileArgs {
-    /// Finds `@` arguments: an `@` that starts an argument of the call, outside strings.
-    fn find(text: &str) -> FileArgs {
-        let mut out = String::with_capacity(text.len());
-        let mut args = Vec::new();
-        let (mut depth, mut position) = (0usize, 0usize);
-        let mut at_arg_start = false;
-        let mut chars = text.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' | '\'' => {
-                    // Copy a string or char literal whole, with its escapes.
-                    out.push(c);
-                    while let Some((_, d)) = chars.next() {
-                        out.push(d);
-                        if d == '\\' {
-                            if let Some((_, e)) = chars.next() {
-                                out.push(e);
-                            }
-                        } else if d == c {
-                            break;
-                        }
-                    }
-                    at_arg_start = false;
-                    continue;
-                }
-                '@' if depth == 1 && at_arg_start => {
-                    let rest = &text[i + 1..];
-                    let len = rest.find([',', ')']).unwrap_or(rest.len());
-                    let path = rest[..len].trim();
-                    args.push((position, (!path.is_empty()).then(|| PathBuf::from(path))));
-                    out.push_str("[]");
-                    for _ in 0..rest[..len].chars().count() {
-                        chars.next();
-                    }
-                    at_arg_start = false;
-                    continue;
-                }
-                '(' | '[' | '{' => {
-                    depth += 1;
-                    at_arg_start = depth == 1;
-                }
-                ')' | ']' | '}' => {
-                    depth = depth.saturating_sub(1);
-                    at_arg_start = false;
-                }
-                ',' if depth == 1 => {
-                    position += 1;
-                    at_arg_start = true;
-                }
-                c if c.is_whitespace() => {}
-                _ => at_arg_start = false,
-            }
-            out.push(c);
-        }
-        FileArgs { text: out, args }
-    }
-
-    fn uses_input(&self) -> bool {
-        self.args.iter().any(|(_, path)| path.is_none())
-    }
-
-    /// Parses the call and puts each file's contents in place of its `@` argument.
-    fn bind(
-        &self,
-        component: &TaskComponent,
-        original: &str,
-        input: Option<&Path>,
-    ) -> anyhow::Result<Call> {
-        if self.args.is_empty() {
-            return Ok(component.parse_call(original)?);
-        }
-        let parsed = component.parse_call(&self.text)?;
-        let func = parsed.function();
-        let mut args = parsed.args().to_vec();
-        for (position, path) in &self.args {
-            let path = match (path, input) {
-                (Some(path), _) => path.as_path(),
-                (None, Some(input)) => input,
-                (None, None) => bail!(
-                    "a bare `@` stands for each input file, but no input files were given; write @path or add INPUTS"
-                ),
-            };
-            let (name, ty) = &func.signature().params()[*position];
-            let contents = std::fs::read(path).with_context(|| {
-                format!("cannot read {} for parameter `{name}`", path.display())
-            })?;
-            args[*position] = if ty.is_bytes() {
-                Value::bytes(&contents)
-            } else if *ty == ValueType::String {
-                Value::String(String::from_utf8(contents).with_context(|| {
-                    format!(
-                        "{} is not UTF-8 text, as the string parameter `{name}` needs",
-                        path.display()
-                    )
-                })?)
-            } else {
-                bail!(
-                    "`@` passes a file's contents, which fit a list<u8> or string parameter; parameter `{name}` of `{}` is another type",
-                    func.name()
-                );
-            };
-        }
-        Ok(component.call(func.name(), args)?)
-    }
-}
-
-/// Where a byte result goes: named after its input (or numbered by invocation), with
-/// the extension its contents show (PNG, JPEG), or else the input's.
-fn output_path(
-    dir: &Path,
-    planned: &Planned,
-    idx: usize,
-    bytes: &[u8],
-    multi_template: bool,
-) -> PathBuf {
-    let stem = planned
-        .input
-        .as_deref()
-        .and_then(Path::file_stem)
-        .map_or_else(
-            || format!("result-{idx}"),
-            |s| s.to_string_lossy().into_owned(),
-        );
-    let ext = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        "png".to_owned()
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        "jpg".to_owned()
-    } else {
-        planned
-            .input
-            .as_deref()
-            .and_then(Path::extension)
-            .map_or_else(|| "bin".into(), |e| e.to_string_lossy().into_owned())
-    };
-    let func = planned.call.function().name();
-    let name = if multi_template || planned.input.is_none() {
-        format!("{stem}.{func}.{ext}")
-    } else {
-        format!("{stem}.{ext}")
-    };
-    dir.join(name)
 }

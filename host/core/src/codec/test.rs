@@ -71,6 +71,25 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 }
 
 #[test]
+fn what_encodes_decodes_at_the_depth_limit() {
+    // Found by fuzzing (codec_decode): a value MAX_DEPTH + 1 levels deep encoded, but
+    // the decoder refused its bytes as too deep.
+    let nested = |levels: usize| {
+        let mut value = Val::U8(0);
+        for _ in 1..levels {
+            value = Val::Option(Some(Box::new(value)));
+        }
+        value
+    };
+    let deepest = encode_value(&nested(MAX_DEPTH)).unwrap();
+    assert_eq!(decode_value(&deepest).unwrap(), nested(MAX_DEPTH));
+    assert!(matches!(
+        encode_value(&nested(MAX_DEPTH + 1)),
+        Err(CodecError::TooDeep(_))
+    ));
+}
+
+#[test]
 fn bad_input_is_named_not_a_panic() {
     let v = |bytes: &[u8]| [&[CODEC_VERSION][..], bytes].concat();
     assert_eq!(decode_value(&[]), Err(CodecError::Truncated(0)));

@@ -23,8 +23,12 @@ fn write_label(f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
 
 fn write_escaped(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
     // escape_debug writes control and non-printable characters as \u{..} and escapes
-    // quotes and backslashes, so a value never writes raw control codes.
-    write!(f, "{}", c.escape_debug())
+    // quotes and backslashes, so a value never writes raw control codes. But it writes
+    // NUL as `\0`, which WAVE does not have.
+    match c {
+        '\0' => f.write_str("\\u{0}"),
+        c => write!(f, "{}", c.escape_debug()),
+    }
 }
 
 fn write_float(f: &mut fmt::Formatter<'_>, x: f64, text: impl fmt::Display) -> fmt::Result {
@@ -149,7 +153,9 @@ impl fmt::Display for Value {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write_label(f, name)?;
+                    // A flag needs no `%`, and wasm-wave (so `wasmtime run --invoke`)
+                    // keeps the `%` of a flag as part of its name.
+                    f.write_str(name)?;
                 }
                 f.write_char('}')
             }

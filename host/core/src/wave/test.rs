@@ -178,3 +178,30 @@ fn a_call_spelled_as_python_or_javascript_names_the_export() {
         );
     }
 }
+
+#[test]
+fn nul_prints_as_a_wave_escape() {
+    // Found by fuzzing (wave_call): escape_debug wrote `'\0'`, which WAVE cannot parse.
+    let value = Value::Char('\0');
+    assert_eq!(value.to_string(), r"'\u{0}'");
+    assert_eq!(
+        parse_value(&value.to_string(), &ValueType::Char).unwrap(),
+        value
+    );
+    let value = Value::String("a\0b".into());
+    assert_eq!(value.to_string(), r#""a\u{0}b""#);
+    assert_eq!(
+        parse_value(&value.to_string(), &ValueType::String).unwrap(),
+        value
+    );
+}
+
+#[test]
+fn a_flag_named_like_a_keyword_round_trips() {
+    // Found by fuzzing (wave_call): `{%some}` was printed, and read as a flag `%some`.
+    let ty = ValueType::Flags(vec!["read".into(), "some".into()].into());
+    let value = Value::Flags(vec!["read".into(), "some".into()]);
+    assert_eq!(value.to_string(), "{read, some}");
+    assert_eq!(parse_value("{read, some}", &ty).unwrap(), value);
+    assert_eq!(parse_value("{%some, read}", &ty).unwrap(), value);
+}

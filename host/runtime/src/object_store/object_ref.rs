@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use wask_core::{GetError, ObjectId, TenantId, Value, ValueType};
+use wask_core::{GetError, ObjectId, TaskOutput, TenantId, Value, ValueType};
 
-use super::Outcome;
 use super::slot::{Held, Slot};
+use super::{Outcome, RunInfo};
 
 /// A future for one object. Clones name the same object; when the last clone is
 /// dropped, the value is freed at once and its bytes leave the owner's quota.
@@ -76,6 +76,25 @@ impl ObjectRef {
         self.slot.attempts.load(Ordering::Relaxed)
     }
 
+    /// Where and when its task ran, once it has: the worker slot and the phases'
+    /// times (set for tasks of this runtime or its cluster, not for a `put`).
+    pub fn run_info(&self) -> Option<RunInfo> {
+        self.slot
+            .run_info
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Awaits the value with the task's captured output, as `get_output` does without
+    /// a timeout (and without a tenant check: the holder of a ref may read it).
+    pub fn output(&self) -> OutputFuture {
+        OutputFuture {
+            object: self.clone(),
+            waker: None,
+        }
+    }
+
     /// Whether the value was spilled to disk because the store was over its cap.
     pub fn is_spilled(&self) -> bool {
         matches!(
@@ -121,24 +140,20 @@ impl ObjectRef {
     }
 }
 
-/// Awaits the object's value, as `get` does without a timeout.
+/// Awaits the object's outcome: its value with the task's captured output.
 #[derive(Debug)]
-pub struct ObjectFuture {
+pub struct OutputFuture {
     object: ObjectRef,
     waker: Option<Arc<Mutex<Waker>>>,
 }
 
-impl Future for ObjectFuture {
-    type Output = Result<Value, GetError>;
+impl Future for OutputFuture {
+    type Output = Result<Arc<TaskOutput>, GetError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(outcome) = self.object.peek() {
             let id = self.object.id;
-            return Poll::Ready(
-                outcome
-                    .map(|output| output.value.clone())
-                    .map_err(|error| GetError::Task { id, error }),
-            );
+            return Poll::Ready(outcome.map_err(|error| GetError::Task { id, error }));
         }
         if let Some(waker) = &self.waker {
             waker.lock().expect("waker lock").clone_from(cx.waker());
@@ -153,15 +168,29 @@ impl Future for ObjectFuture {
     }
 }
 
+/// Awaits the object's value, as `get` does without a timeout.
+#[derive(Debug)]
+pub struct ObjectFuture(OutputFuture);
+
+impl Future for ObjectFuture {
+    type Output = Result<Value, GetError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|outcome| outcome.map(|output| output.value.clone()))
+    }
+}
+
 impl IntoFuture for ObjectRef {
     type Output = Result<Value, GetError>;
     type IntoFuture = ObjectFuture;
 
     fn into_future(self) -> ObjectFuture {
-        ObjectFuture {
+        ObjectFuture(OutputFuture {
             object: self,
             waker: None,
-        }
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use wask_core::{ObjectId, TaskError, TaskOutput, TenantId, ValueType, decode_value, encode_value};
 
-use super::{Outcome, Shared};
+use super::{Outcome, RunInfo, Shared};
 
 /// Bytes held against a cap: a tenant's quota, or the store's memory.
 #[derive(Debug)]
@@ -97,6 +97,7 @@ pub(super) struct Slot {
     /// them only if there are any (a wake-up is a system call).
     pub(super) sleepers: AtomicUsize,
     pub(super) attempts: AtomicU32,
+    pub(super) run_info: Mutex<Option<RunInfo>>,
     pub(super) cancel: Arc<AtomicBool>,
     pub(super) tenant: TenantId,
     pub(super) ty: Option<ValueType>,
@@ -240,6 +241,16 @@ impl Completer {
 
     pub(crate) fn cancel_flag(&self) -> Arc<AtomicBool> {
         self.slot.as_ref().expect("unresolved").cancel.clone()
+    }
+
+    /// Notes where and when the task ran, before it resolves.
+    pub(crate) fn set_run_info(&self, info: RunInfo) {
+        if let Some(slot) = &self.slot {
+            *slot
+                .run_info
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(info);
+        }
     }
 
     pub(crate) fn set_attempts(&self, attempts: u32) {

@@ -3,12 +3,13 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use wask_core::{ObjectId, TaskError, TaskOutput, Value};
+use wask_core::{ObjectId, TaskError, TaskOutput, TenantId, Value};
 
+use super::remote::RemoteTask;
 use super::submit::Arg;
-use crate::object_store::Completer;
+use crate::object_store::{Completer, RunInfo};
 use crate::sandbox::{InvokeOptions, Phases, TaskComponent};
 use crate::timeline::{Recorder, TaskSpan};
 
@@ -27,35 +28,91 @@ pub(super) struct TaskJob {
     pub(super) timeline: Option<Arc<Recorder>>,
     pub(super) submitted: Instant,
     pub(super) id: ObjectId,
+    pub(super) tenant: TenantId,
+    pub(super) priority: i32,
+    /// Submitted by a running task.
+    pub(super) nested: bool,
+    /// The tenant's cap on tasks running at once.
+    pub(super) max_concurrency: usize,
+}
+
+/// A wall-clock time for an instant, by its offset from a pair taken together.
+fn wall(at: Instant, base: (Instant, SystemTime)) -> SystemTime {
+    match at.checked_duration_since(base.0) {
+        Some(after) => base.1 + after,
+        None => base.1 - base.0.duration_since(at),
+    }
 }
 
 impl TaskJob {
     pub(super) fn run(self, worker_idx: usize) {
         let started = Instant::now();
+        let base = (started, SystemTime::now());
         let mut phases = Phases::default();
         let (outcome, attempts) = match self.inputs() {
             Err(e) => (Err(e), 0),
             Ok(_) if self.completers[0].is_cancelled() => (Err(TaskError::Cancelled), 0),
             Ok(values) => self.attempt(&values, &mut phases),
         };
+        let finished = Instant::now();
         // Record before resolving, so a caller that has every value also has every span.
         if let Some(timeline) = &self.timeline {
             timeline.record(TaskSpan {
                 object: self.id,
                 label: self.component.function(self.func).name().to_owned(),
+                host: None,
                 worker_idx,
                 submitted: self.submitted,
                 started,
                 instantiated: phases.instantiated,
                 returned: phases.returned,
-                resolved: Instant::now(),
+                resolved: finished,
                 ok: outcome.is_ok(),
             });
         }
+        let info = RunInfo {
+            host: None,
+            worker_idx,
+            started: base.1,
+            instantiated: phases.instantiated.map(|t| wall(t, base)),
+            returned: phases.returned.map(|t| wall(t, base)),
+            finished: wall(finished, base),
+        };
         for completer in &self.completers {
             completer.set_attempts(attempts);
+            completer.set_run_info(info.clone());
         }
         resolve(self.completers, outcome);
+    }
+
+    /// The task to hand to an executor, now that its inputs are ready; or, when an
+    /// input failed or the task was cancelled, resolves it here and gives nothing.
+    pub(super) fn into_remote(self) -> Option<RemoteTask> {
+        let values = match self.inputs() {
+            Ok(_) if self.completers[0].is_cancelled() => Err(TaskError::Cancelled),
+            other => other,
+        };
+        match values {
+            Err(e) => {
+                resolve(self.completers, Err(e));
+                None
+            }
+            Ok(args) => Some(RemoteTask::new(
+                self.id,
+                self.tenant,
+                self.component,
+                self.func,
+                args,
+                self.invoke.limits,
+                self.invoke.capabilities,
+                self.max_retries,
+                self.priority,
+                self.nested,
+                self.max_concurrency,
+                self.completers,
+                self.timeline.map(|t| (t, self.submitted)),
+            )),
+        }
     }
 
     /// Runs the call, again after a trap or host panic while retries are left and the
@@ -118,7 +175,7 @@ impl TaskJob {
 
 /// Resolves one ref with the outcome, or, for a split tuple, each ref with its
 /// element (the captured output goes with the first).
-fn resolve(mut completers: Vec<Completer>, outcome: Result<TaskOutput, TaskError>) {
+pub(super) fn resolve(mut completers: Vec<Completer>, outcome: Result<TaskOutput, TaskError>) {
     if completers.len() == 1 {
         completers.remove(0).resolve(outcome);
         return;

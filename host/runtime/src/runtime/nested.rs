@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use wask_core::Limits;
 
 use super::Core;
-use super::submit::{Arg, Returns, Submission, TaskOptions, enqueue};
+use super::submit::{Arg, Place, Returns, Submission, TaskOptions, enqueue};
 use super::tenant::TenantState;
 use crate::object_store::ObjectRef;
 use crate::sandbox::{TaskComponent, TaskHost};
@@ -56,6 +56,7 @@ impl TaskHost for NestedTasks {
                 limits: Some(self.limits),
                 ..TaskOptions::default()
             },
+            place: Place::Nested,
         };
         let object = enqueue(&self.core, &self.tenant, submission, Returns::One)
             .map_err(|e| e.to_string())?

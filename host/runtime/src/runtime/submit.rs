@@ -15,6 +15,7 @@ use wask_core::{CallError, Limits, SubmitError, Value, ValueType};
 use super::Core;
 use super::job::TaskJob;
 use super::nested::NestedTasks;
+use super::remote::Executor;
 use super::tenant::{Tenant, TenantState};
 use crate::object_store::{Completer, ObjectRef};
 use crate::sandbox::{InvokeOptions, TaskComponent, TaskHost};
@@ -74,6 +75,19 @@ pub(crate) struct Submission {
     pub(crate) func: usize,
     pub(crate) args: Vec<Arg>,
     pub(crate) options: TaskOptions,
+    /// Where it runs: this process's workers, or the runtime's executor if it has one.
+    pub(crate) place: Place,
+}
+
+/// Where a task runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// The runtime's executor if it has one, else this process.
+    Anywhere,
+    /// The runtime's executor if it has one (marked as a nested task), else this process.
+    Nested,
+    /// This process's worker threads, whatever the runtime's executor.
+    Here,
 }
 
 /// A task being put together: its function, arguments and options, then submitted
@@ -87,6 +101,7 @@ pub struct TaskBuilder<'t> {
     target: Result<(TaskComponent, usize), CallError>,
     args: Vec<Arg>,
     options: TaskOptions,
+    local: bool,
 }
 
 impl<'t> TaskBuilder<'t> {
@@ -100,6 +115,7 @@ impl<'t> TaskBuilder<'t> {
             target,
             args,
             options: TaskOptions::default(),
+            local: false,
         }
     }
 
@@ -145,6 +161,13 @@ impl<'t> TaskBuilder<'t> {
         self
     }
 
+    /// Runs the task on this process's worker threads even when the runtime hands
+    /// tasks to a cluster (a cluster worker runs what it pulled this way).
+    pub fn local(mut self) -> Self {
+        self.local = true;
+        self
+    }
+
     fn into_submission(self) -> Result<(&'t Tenant, Submission), SubmitError> {
         let (component, func) = self.target?;
         Ok((
@@ -154,6 +177,11 @@ impl<'t> TaskBuilder<'t> {
                 func,
                 args: self.args,
                 options: self.options,
+                place: if self.local {
+                    Place::Here
+                } else {
+                    Place::Anywhere
+                },
             },
         ))
     }
@@ -235,6 +263,7 @@ pub(crate) fn enqueue(
         func,
         args,
         options,
+        place,
     } = submission;
     let mut limits = options.limits.unwrap_or(tenant.limits);
     if let Some(timeout) = options.timeout {
@@ -269,13 +298,22 @@ pub(crate) fn enqueue(
         timeline: core.timeline.is_enabled().then(|| core.timeline.clone()),
         submitted: Instant::now(),
         id: refs[0].id(),
+        tenant: tenant.id.clone(),
+        priority: options.priority,
+        nested: place == Place::Nested,
+        max_concurrency: tenant.max_concurrency,
     };
-    queue(core, tenant, job, options.priority);
+    let executor = match place {
+        Place::Here => None,
+        Place::Anywhere | Place::Nested => core.executor.clone(),
+    };
+    queue(core, tenant, job, executor);
     Ok(refs)
 }
 
-/// Queues a job on its tenant's queue now, or when the last of its input refs is ready.
-fn queue(core: &Core, tenant: &TenantState, job: TaskJob, priority: i32) {
+/// Queues a job now, or when the last of its input refs is ready: on its tenant's
+/// queue of this process's workers, or with an executor.
+fn queue(core: &Core, tenant: &TenantState, job: TaskJob, executor: Option<Arc<dyn Executor>>) {
     let waiting: Vec<ObjectRef> = job
         .args
         .iter()
@@ -287,11 +325,18 @@ fn queue(core: &Core, tenant: &TenantState, job: TaskJob, priority: i32) {
     let spawner = core.spawner.clone();
     let queue = tenant.queue;
     let launch = move || {
-        spawner.spawn(
-            queue,
-            priority,
-            Box::new(move |worker_idx| job.run(worker_idx)),
-        );
+        if let Some(executor) = executor {
+            if let Some(task) = job.into_remote() {
+                executor.execute(task);
+            }
+        } else {
+            let priority = job.priority;
+            spawner.spawn(
+                queue,
+                priority,
+                Box::new(move |worker_idx| job.run(worker_idx)),
+            );
+        }
     };
     if waiting.is_empty() {
         launch();

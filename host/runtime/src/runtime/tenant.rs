@@ -40,6 +40,8 @@ impl Default for TenantConfig {
 /// A tenant's settings as the runtime keeps them.
 pub(crate) struct TenantState {
     pub(crate) id: TenantId,
+    /// Tasks of the tenant that may run at once (here, or across a cluster).
+    pub(crate) max_concurrency: usize,
     pub(crate) queue: QueueKey,
     pub(crate) limits: Limits,
     pub(crate) capabilities: Arc<Capabilities>,
@@ -89,6 +91,7 @@ impl Tenant {
             core: core.clone(),
             state: Arc::new(TenantState {
                 id,
+                max_concurrency: config.max_concurrency,
                 queue,
                 limits: config.limits,
                 capabilities: Arc::new(config.capabilities),
@@ -205,6 +208,9 @@ impl Tenant {
     pub fn cancel(&self, object: &ObjectRef) -> Result<(), GetError> {
         object.check_owner(&self.state.id)?;
         object.cancel_flag().store(true, Ordering::Relaxed);
+        if let Some(executor) = &self.core.executor {
+            executor.cancel(&self.state.id, object.id());
+        }
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use sha2::Digest as _;
 use wask_core::{CallError, Exports, LoadError, Signature, Value};
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, types::ComponentItem};
 
@@ -51,6 +52,9 @@ pub struct TaskComponent {
 
 pub(super) struct ComponentInner {
     pub(super) pre: InstancePre<TaskState>,
+    /// The component's bytes, and their SHA-256: its content id.
+    pub(super) bytes: Arc<[u8]>,
+    pub(super) digest: [u8; 32],
     pub(super) exports: Exports,
     /// Runtime side of each export, in the order of `exports`.
     pub(super) functions: Vec<TaskFunction>,
@@ -77,6 +81,16 @@ impl TaskComponent {
     /// The file name the component was loaded from.
     pub fn name(&self) -> &str {
         self.inner.exports.component()
+    }
+
+    /// The component's bytes, as loaded.
+    pub fn bytes(&self) -> &Arc<[u8]> {
+        &self.inner.bytes
+    }
+
+    /// The SHA-256 of the component's bytes: the id by which a cluster ships it.
+    pub fn digest(&self) -> [u8; 32] {
+        self.inner.digest
     }
 
     /// The exported functions, with their signatures.
@@ -263,6 +277,8 @@ pub(super) fn load(
     Ok(TaskComponent {
         inner: Arc::new(ComponentInner {
             pre,
+            digest: sha2::Sha256::digest(bytes).into(),
+            bytes: bytes.into(),
             exports,
             functions,
             imports_wasi: imports.iter().any(|name| name.starts_with("wasi:")),

@@ -93,7 +93,7 @@ impl TaskComponent {
         }
         let capture = Capture::new(limits);
         let mut store = new_store(inner, options, &capture)?;
-        let instance = instantiate(inner, &mut store)?;
+        let instance = instantiate(inner, &mut store, limits)?;
         phases.instantiated = Some(Instant::now());
         let called = call_export(func, &instance, &mut store, args);
         phases.returned = Some(Instant::now());
@@ -130,6 +130,15 @@ fn new_store(
         },
     );
     store.limiter(|state| &mut state.limiter);
+    // The generic path lifts a result into a value per element; let it carry a result
+    // up to the task's result limit, so that limit (not wasmtime's default of 128 MiB
+    // of hostcall data) is the one a large result meets.
+    store.set_hostcall_fuel(
+        limits
+            .max_result_bytes
+            .saturating_mul(std::mem::size_of::<Val>())
+            .max(128 << 20),
+    );
     if inner.fuel {
         // Fuel is on in this engine, so setting it cannot fail.
         let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
@@ -165,11 +174,12 @@ fn new_store(
 fn instantiate(
     inner: &ComponentInner,
     store: &mut Store<TaskState>,
+    limits: &Limits,
 ) -> Result<Instance, TaskError> {
     inner
         .pre
         .instantiate(&mut *store)
-        .map_err(|e| trap::instantiation(&e, store.data()))
+        .map_err(|e| trap::instantiation(&e, store.data_mut(), limits))
 }
 
 /// Calls the export: through the bulk path when its signature moves bytes, else

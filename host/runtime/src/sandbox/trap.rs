@@ -10,7 +10,7 @@ mod test;
 use std::fmt::Write as _;
 
 use wask_core::{Limit, LimitHit, Limits, TaskError};
-use wasmtime::{PoolConcurrencyLimitError, Trap};
+use wasmtime::{PoolConcurrencyLimitError, Trap, WasmBacktrace};
 
 use super::invoke::TaskState;
 use super::wasi::Capture;
@@ -42,21 +42,62 @@ pub(super) fn classify(
     if let Some(overflow) = capture.overflowed() {
         return overflow;
     }
+    if is_hostcall_fuel_exhausted(e) {
+        return hit(Limit::ResultSize, limits.max_result_bytes as u64);
+    }
     let stderr = capture.stderr_text();
-    TaskError::Trap {
-        message: match trap {
-            Some(trap) => trap.to_string(),
-            None => e.to_string(),
+    let message = match trap {
+        Some(Trap::MemoryOutOfBounds) => match stack_depth(e) {
+            Some(depth) if depth >= DEEP_STACK => format!(
+                "{}; {depth} calls deep, so probably the guest's own stack (in its linear memory) overflowed",
+                Trap::MemoryOutOfBounds
+            ),
+            _ => Trap::MemoryOutOfBounds.to_string(),
         },
+        Some(trap) => trap.to_string(),
+        None => e.to_string(),
+    };
+    TaskError::Trap {
+        message,
         panic: panic_message(&stderr),
         stderr,
     }
 }
 
-/// Names why a fresh instance could not be made.
-pub(super) fn instantiation(e: &wasmtime::Error, state: &TaskState) -> TaskError {
+/// Calls deep past which an out-of-bounds access is named as a likely overflow of the
+/// guest's own stack: its stack lives in its linear memory, below its data, so running
+/// off it reads or writes out of bounds before wasmtime's stack limit is reached.
+const DEEP_STACK: usize = 1000;
+
+/// How many wasm frames were on the stack when the trap happened.
+fn stack_depth(e: &wasmtime::Error) -> Option<usize> {
+    e.downcast_ref::<WasmBacktrace>().map(|b| b.frames().len())
+}
+
+/// wasmtime 48 keeps the type of this error private, so it is known by its exact
+/// text: the guest handed the host more data in one call than the store's hostcall
+/// fuel allows, which Wask sizes from the task's result limit.
+fn is_hostcall_fuel_exhausted(e: &wasmtime::Error) -> bool {
+    const TEXT: &str = "too much data is being copied between the host and the guest: \
+                        fuel allocated for hostcalls has been exhausted";
+    e.chain().any(|cause| cause.to_string() == TEXT)
+}
+
+/// Names why a fresh instance could not be made (its start code runs under the
+/// task's limits too).
+pub(super) fn instantiation(
+    e: &wasmtime::Error,
+    state: &mut TaskState,
+    limits: &Limits,
+) -> TaskError {
+    if let Some(reason) = state.interrupted.take() {
+        return reason;
+    }
     if let Some(limit_hit) = state.limiter.hit {
         return TaskError::LimitExceeded(limit_hit);
+    }
+    if let Some(Trap::OutOfFuel) = e.downcast_ref::<Trap>() {
+        return hit(Limit::Fuel, limits.fuel.unwrap_or(0));
     }
     if let Some(pool) = e.downcast_ref::<PoolConcurrencyLimitError>() {
         return TaskError::Instantiate(format!(

@@ -18,6 +18,7 @@ fn timeline(n_workers: usize, n_tasks: usize) -> Timeline {
         .map(|i| TaskSpan {
             object: store.put(&tenant, &account, crate::Value::Bool(true)).id(),
             label: "fib".into(),
+            host: None,
             worker_idx: i % n_workers,
             submitted: ms(0),
             started: ms(10 * i as u64),
@@ -59,7 +60,9 @@ fn svg_has_a_lane_per_worker_and_a_bar_per_task() {
 
 #[test]
 fn chrome_trace_has_one_task_event_per_task() {
-    let trace = timeline(2, 5).to_chrome_trace();
+    let mut written = Vec::new();
+    timeline(2, 5).write_chrome_trace(&mut written).unwrap();
+    let trace: serde_json::Value = serde_json::from_slice(&written).unwrap();
     let events = trace["traceEvents"].as_array().unwrap();
     let tasks: Vec<_> = events
         .iter()
@@ -70,4 +73,46 @@ fn chrome_trace_has_one_task_event_per_task() {
     assert_eq!(phases, 15);
     let queue_pairs = events.iter().filter(|e| e["cat"] == "queue").count();
     assert_eq!(queue_pairs, 10);
+}
+
+#[test]
+fn cluster_tasks_get_a_lane_per_slot_grouped_by_worker() {
+    let mut timeline = timeline(2, 6);
+    let hosts: [Arc<str>; 2] = ["worker-b".into(), "worker-a".into()];
+    for (i, span) in timeline.spans.iter_mut().enumerate() {
+        span.host = Some(hosts[i % 2].clone());
+        span.worker_idx = i % 3;
+    }
+    let lanes = timeline.lanes();
+    let names: Vec<String> = lanes.iter().map(super::Lane::label).collect();
+    // No task ran here, so no local lane; each worker's slots together, in order.
+    assert_eq!(
+        names,
+        [
+            "worker-a/0",
+            "worker-a/1",
+            "worker-a/2",
+            "worker-b/0",
+            "worker-b/1",
+            "worker-b/2"
+        ]
+    );
+    let svg = timeline.to_svg("cluster");
+    assert_eq!(svg.matches(r#"class="lane""#).count(), 6);
+    assert!(svg.contains("6 slots of 2 cluster workers"));
+    let mut trace = Vec::new();
+    timeline.write_chrome_trace(&mut trace).unwrap();
+    let trace: serde_json::Value = serde_json::from_slice(&trace).unwrap();
+    let processes: Vec<&str> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(processes, ["worker worker-a", "worker worker-b"]);
+
+    // A task run here as well (`TaskBuilder::local`) brings this process's lanes back.
+    timeline.spans[0].host = None;
+    assert_eq!(timeline.lanes()[0].label(), "worker 0");
 }

@@ -1,8 +1,19 @@
-//! Tests of the verdicts and of rendering a report with missing figures.
+//! Tests of the verdicts, of rendering a report with missing figures, and of rendering
+//! the committed docs/benchmarks.json, so the typed model cannot drift from it.
 
 use serde_json::json;
 
-use super::{markdown, targets, verdict};
+use super::format::Unit;
+use super::targets::{Goal, verdict};
+use super::{Document, markdown, ratios, targets};
+use crate::project::repo;
+
+/// The committed docs/benchmarks.json, read into the model.
+fn committed() -> Document {
+    let path = repo().join("docs/benchmarks.json");
+    let text = std::fs::read_to_string(&path).expect("docs/benchmarks.json is committed");
+    serde_json::from_str(&text).expect("docs/benchmarks.json fits the model")
+}
 
 #[test]
 fn verdicts() {
@@ -23,13 +34,117 @@ fn verdicts() {
 
 #[test]
 fn a_report_without_figures_renders() {
-    let mut doc = json!({
+    let mut doc = Document::from_json(&json!({
         "ray": { "measured": false, "reason": "--no-ray was given" },
         "wask": { "library": { "echo": { "wask_generic": { "error": "fuel" } } } },
-    });
-    doc["targets"] = targets(&doc);
+    }))
+    .unwrap();
+    doc.targets = targets(&doc);
     let md = markdown(&doc);
     assert!(md.contains("**Ray was not measured in this run**: --no-ray was given"));
     assert!(md.contains("| no-op round trip p50 | ≤ 15.0 µs | — | not measured | — |"));
     assert!(md.contains("failed: fuel"));
+}
+
+#[test]
+fn a_section_the_report_does_not_know_yet_is_skipped() {
+    let doc = Document::from_json(&json!({ "cluster": { "nodes": 3 }, "mode": "quick" }));
+    assert_eq!(doc.unwrap().mode.as_deref(), Some("quick"));
+}
+
+#[test]
+fn a_figure_of_the_wrong_type_is_an_error() {
+    let err = Document::from_json(&json!({ "wask": { "rss": { "runs": "three" } } }));
+    assert!(err.is_err());
+}
+
+#[test]
+fn an_unknown_unit_reads_as_a_ratio() {
+    let doc = Document::from_json(&json!({ "targets": [{ "unit": "percent" }, { "unit": "s" }] }))
+        .unwrap();
+    assert_eq!(doc.targets[0].unit, Unit::Ratio);
+    assert_eq!(doc.targets[1].unit, Unit::Seconds);
+}
+
+#[test]
+fn each_target_starts_with_the_prefix_the_profile_looks_for() {
+    let doc = committed();
+    let rows = targets(&doc);
+    let goals = Goal::all();
+    assert_eq!(rows.len(), goals.len());
+    for (row, goal) in rows.iter().zip(goals) {
+        assert!(row.measure.starts_with(&goal.prefix()), "{}", row.measure);
+    }
+}
+
+#[test]
+fn targets_and_ratios_agree_with_the_committed_json() {
+    // The rows the model computes from the committed figures are the rows the
+    // measuring run wrote next to them (up to the last bit: serde_json reads floats
+    // fast rather than exactly, so a quotient can differ in its last place).
+    fn json(rows: &impl serde::Serialize) -> serde_json::Value {
+        serde_json::to_value(rows).unwrap()
+    }
+    let doc = committed();
+    assert!(same(&json(&targets(&doc)), &json(&doc.targets)));
+    assert!(same(&json(&ratios(&doc)), &json(&doc.ratios)));
+}
+
+/// Equal, but for numbers that differ by a few units in the last place.
+fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn the_committed_json_renders() {
+    let md = markdown(&committed());
+    assert!(
+        md.contains(
+            "Written by `cargo xtask bench` (full mode) on 2026-11-27T00:55:00Z, in 215 s."
+        )
+    );
+    for row in [
+        "| cores | 2 |",
+        "| memory | 23.5 GiB |",
+        "| load average (1, 5, 15 min) | 1.54 1.33 1.48 at the start, 1.63 1.52 1.53 at the end |",
+        "| no-op round trip p50 | ≤ 15.0 µs | 41.5 µs | missed: 2.77× the target | 2.03 ms |",
+        "| host peak RSS over 100,000 no-op tasks | ≤ 50.0 MB | 10.6 MB | met | 1600.4 MB |",
+        "| case 2 Monte Carlo π, serial | 27.00 ms | 127.09 ms | 0.212 | Wask 4.7× better | wall time of the whole case |",
+        "2 workers, 20000 round trips after 2000 of warm-up: p50 **41.5 µs**, p90 73.6 µs, \
+         p99 **102.1 µs**, mean 44.0 µs, min 15.4 µs, max 1.01 ms.",
+        "| 2 | 100,000 | 39,333 | 153.51 ms |",
+        "| image_filters | `16 x grayscale-blur(1024x1024 PNG)` | 545.89 ms | 533.31 ms | 202.70 ms | **2.69×** | 2.63× |",
+        "- at 1 MiB: typed 515.2 µs, Wask generic 734.7 µs, ratio 1.4×",
+        "From spawn to the first result on stdout, median of 30 runs (exit in brackets).",
+        "| fibonacci, `fib(100)` | 9.15 ms (16.69 ms) | 94.26 ms (100.24 ms) |",
+        "`host run` over 100,000 no-op tasks: peak RSS **10.6 MB** (max of 3 runs: 10.7 MB), \
+         in 2.48 s (40,313 tasks/s through the CLI, printing every result).",
+        "| `round_trip` | 86.6 µs | 83.7 µs |",
+        "- **Parallel speedups** of the seed cases (Fibonacci, Monte Carlo π, images; \
+         serial over parallel time, 2 workers): Wask 1.75×, 1.35×, 1.92×; Ray 1.84×, 1.33×, 1.65×.",
+    ] {
+        assert!(
+            md.contains(&format!("{row}\n")),
+            "no line `{row}` in:\n{md}"
+        );
+    }
+    // Every figure the model reads is in the json: none shows as missing, but for the
+    // four targets Ray has no figure for.
+    for missing in ["n/a", "NaN", "unknown", "?"] {
+        assert!(!md.contains(missing), "`{missing}` in:\n{md}");
+    }
+    assert_eq!(md.matches('—').count(), 4, "{md}");
 }

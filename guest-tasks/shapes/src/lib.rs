@@ -1,0 +1,85 @@
+//! Guest task with a function of every WIT shape (see wit/shapes.wit): echoes, and
+//! bytes in and out beside other values.
+
+wit_bindgen::generate!({
+    path: "../../wit/shapes.wit",
+    world: "shapes",
+});
+
+struct Shapes;
+
+impl Guest for Shapes {
+    fn echo_point(p: Point) -> Point {
+        p
+    }
+
+    fn echo_shape(s: Shape) -> Shape {
+        s
+    }
+
+    fn echo_color(c: Color) -> Color {
+        c
+    }
+
+    fn echo_perms(p: Perms) -> Perms {
+        p
+    }
+
+    fn echo_f32(x: f32) -> f32 {
+        x
+    }
+
+    fn echo_f64(x: f64) -> f64 {
+        x
+    }
+
+    fn echo_char(c: char) -> char {
+        c
+    }
+
+    fn echo_string(s: String) -> String {
+        s
+    }
+
+    fn echo_u64(n: u64) -> u64 {
+        n
+    }
+
+    fn echo_option(o: Option<u32>) -> Option<u32> {
+        o
+    }
+
+    fn echo_result(r: Result<u32, String>) -> Result<u32, String> {
+        r
+    }
+
+    fn echo_blob(b: Blob) -> Blob {
+        b
+    }
+
+    fn echo_strings(s: Vec<String>) -> Vec<String> {
+        s
+    }
+
+    fn byte_count(data: Vec<u8>) -> u64 {
+        data.len() as u64
+    }
+
+    fn tagged_count(tag: String, data: Vec<u8>, extra: u32) -> (String, u64) {
+        (tag, data.len() as u64 + u64::from(extra))
+    }
+
+    fn make_bytes(n: u32) -> Vec<u8> {
+        (0..n).map(|i| (i % 251) as u8).collect()
+    }
+
+    fn string_len(s: String) -> u32 {
+        u32::try_from(s.len()).unwrap_or(u32::MAX)
+    }
+
+    fn make_string(n: u32) -> String {
+        "x".repeat(n as usize)
+    }
+}
+
+export!(Shapes);
