@@ -1,5 +1,9 @@
 # The seed chapter's two compute cases in plain Python, as the chapter writes them, with
-# type hints added: `host build` makes each public function a task (see docs/AUTHORING.md).
+# type hints added where it has none (`sequence_size: int`, `-> int`, `verbose: bool`):
+# `host build` makes each public function a task (see docs/AUTHORING.md), and
+# `cargo xtask demo` runs them beside the Rust guests as `fibonacci-py` and
+# `monte-carlo-py`. `generate_fibonacci` is the chapter's case 1, `sampling_task` the
+# task of its case 2 (Monte Carlo pi).
 import math
 import random
 
