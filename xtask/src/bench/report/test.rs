@@ -148,3 +148,40 @@ fn the_committed_json_renders() {
     }
     assert_eq!(md.matches('—').count(), 4, "{md}");
 }
+
+#[test]
+fn the_python_guests_rows_render_beside_the_rust_ones() {
+    let doc = Document::from_json(&json!({
+        "ray": {
+            "measured": true,
+            "cases": {
+                "fibonacci": { "serial_s": 0.9, "parallel_s": 0.5 },
+                "monte_carlo_pi": { "serial_s": 0.1, "parallel_s": 0.07 },
+            },
+        },
+        "wask": { "seed_cases": {
+            "fibonacci": { "what": "2 x generate-fibonacci(100000)", "serial_s": 0.2,
+                           "parallel_s": 0.1, "speedup": 2.0, "check": "ok: all 100000" },
+            "fibonacci-py": { "what": "2 x generate-fibonacci(100000)", "serial_s": 3.0,
+                              "parallel_s": 1.6, "speedup": 1.875, "check": "ok: all 100000" },
+            "monte-carlo-py": { "what": "8 x sampling-task(200000, i)", "serial_s": 4.0,
+                                "parallel_s": 2.0, "speedup": 2.0, "check": "ok: pi ~ 3.14" },
+        } },
+    }))
+    .unwrap();
+    let md = markdown(&doc);
+    for row in [
+        "| fibonacci-py | 2 x generate-fibonacci(100000) | 3.00 s | 1.60 s | 1.88× | ok: all 100000 | 900.00 ms | 500.00 ms |",
+        "| monte-carlo-py | 8 x sampling-task(200000, i) | 4.00 s | 2.00 s | 2.00× | ok: pi ~ 3.14 | — | — |",
+    ] {
+        assert!(md.contains(&format!("{row}\n")), "no row {row} in:\n{md}");
+    }
+    assert!(md.contains("`fibonacci-py` and `monte-carlo-py` are the seed chapter's own Python"));
+}
+
+#[test]
+fn a_report_without_the_python_guests_has_no_python_rows() {
+    let md = markdown(&committed());
+    assert!(!md.contains("| fibonacci-py |"));
+    assert!(!md.contains("own Python"));
+}
