@@ -6,15 +6,17 @@
 //! kernels in wasm against native, a 10 MiB `list<u8>` on the typed and generic paths)
 //! from the `suite` bench target in host/benches, the seed demo (`seed_demo` example,
 //! with the seed's own Python beside the Rust guests), cold starts and peak RSS of `host
-//! run`, the criterion hot-path benchmarks, the cluster, and Ray 2.60 running the seed
-//! chapter on the same inputs (bench/ray). Every figure in the two files comes from
-//! this run; nothing is typed in by hand.
+//! run`, the criterion hot-path benchmarks, the cluster, `host new`, `build` and `run`
+//! per guest language, and Ray 2.60 running the seed chapter on the same inputs
+//! (bench/ray). Every figure in the two files comes from this run; nothing is typed in
+//! by hand.
 //!
 //! Why the library figures come from a bench target rather than from xtask itself:
 //! xtask is built in the dev profile, where wasmtime and the native kernels would run
 //! unoptimised. A bench target is built with the bench (release) profile, so wasm and
 //! native run with the same optimisation the host ships with.
 
+mod authoring;
 mod cluster;
 mod machine;
 mod measure;
@@ -235,6 +237,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // A cluster that cannot be measured is reported as such; it does not cost the run.
     let cluster = cluster::measure(&mut bench, &seed_cases)
         .unwrap_or_else(|e| json!({ "error": format!("{e:#}") }));
+    eprintln!("xtask bench: measuring host new, build and run per language");
+    let authoring = authoring::measure(&mut bench)?;
     let ray = match ray_python {
         Ok(python) => {
             eprintln!("xtask bench: measuring Ray");
@@ -268,6 +272,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "rss": rss,
             "hot_path": hot_path,
             "cluster": cluster,
+            "authoring": authoring,
         },
         "ray": ray,
     });

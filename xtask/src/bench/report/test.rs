@@ -185,3 +185,26 @@ fn a_report_without_the_python_guests_has_no_python_rows() {
     assert!(!md.contains("| fibonacci-py |"));
     assert!(!md.contains("own Python"));
 }
+
+#[test]
+fn the_authoring_figures_render_with_a_language_that_failed() {
+    let doc = Document::from_json(&json!({ "wask": { "authoring": { "languages": {
+        "rust": { "first_build_s": 95.0, "cold_build_s": 12.5, "rebuild_s": 2.25,
+                  "component_bytes": 84_000, "first_run_s": 0.4, "cached_run_s": 0.012 },
+        "python": { "first_build_s": 40.0, "cold_build_s": 22.0, "rebuild_s": 21.0,
+                    "component_bytes": 18_300_000, "first_run_s": 19.5, "cached_run_s": 0.2 },
+        "js": { "error": "npm is not installed" },
+    } } } }))
+    .unwrap();
+    let md = markdown(&doc);
+    for row in [
+        "## Writing tasks",
+        "| Rust | 95.00 s | 12.50 s | 2.25 s | 0.1 MB | 400.00 ms | 12.00 ms |",
+        "| Python | 40.00 s | 22.00 s | 21.00 s | 18.3 MB | 19.50 s | 200.00 ms |",
+        "| JavaScript | not measured: npm is not installed | | | | | |",
+    ] {
+        assert!(md.contains(&format!("{row}\n")), "no row {row} in:\n{md}");
+    }
+    // A report from before the authoring figures has no such section.
+    assert!(!markdown(&committed()).contains("## Writing tasks"));
+}

@@ -1,6 +1,6 @@
 //! Wask's figures in benchmarks.json (`wask`): the library figures of the `suite` bench
 //! target, the seed demo, cold starts and peak RSS of `host run`, and criterion's hot
-//! path (the cluster's figures have a module of their own). Times are in
+//! path (the cluster and authoring figures have modules of their own). Times are in
 //! seconds; see `document` for how fields are read.
 
 use serde::Deserialize;
@@ -16,6 +16,7 @@ pub struct Wask {
     pub rss: Rss,
     pub hot_path: HotPath,
     pub cluster: super::cluster::Cluster,
+    pub authoring: super::authoring::Authoring,
 }
 
 /// The figures of the `suite` bench target, driven through the `wask` API.
