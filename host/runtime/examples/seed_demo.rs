@@ -245,9 +245,9 @@ impl DemoCommand {
                 .with_context(|| format!("cannot read --python {}", path.display()))?
                 .len();
             eprintln!(
-                "loading the Python guest {} ({} MiB; compiled once, then cached)",
+                "loading the Python guest {} ({:.1} MB; compiled once, then cached)",
                 path.display(),
-                size >> 20
+                size as f64 / 1e6
             );
             cases.extend(self.python_cases(&rt.load(path)?, n_workers)?);
         }
