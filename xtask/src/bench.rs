@@ -4,16 +4,19 @@
 //! It builds what it measures, then measures Wask and its anchors in one run on this
 //! machine: the library figures (no-op round trip and throughput, instantiation, seed
 //! kernels in wasm against native, a 10 MiB `list<u8>` on the typed and generic paths)
-//! from the `suite` bench target in host/benches, the seed demo (`seed_demo` example), cold
-//! starts and peak RSS of `host run`, the criterion hot-path benchmarks, and Ray 2.60
-//! running the seed chapter on the same inputs (bench/ray). Every figure in the two
-//! files comes from this run; nothing is typed in by hand.
+//! from the `suite` bench target in host/benches, the seed demo (`seed_demo` example,
+//! with the seed's own Python beside the Rust guests), cold starts and peak RSS of `host
+//! run`, the criterion hot-path benchmarks, the cluster, `host new`, `build` and `run`
+//! per guest language, and Ray 2.60 running the seed chapter on the same inputs
+//! (bench/ray). Every figure in the two files comes from this run; nothing is typed in
+//! by hand.
 //!
 //! Why the library figures come from a bench target rather than from xtask itself:
 //! xtask is built in the dev profile, where wasmtime and the native kernels would run
 //! unoptimised. A bench target is built with the bench (release) profile, so wasm and
 //! native run with the same optimisation the host ships with.
 
+mod authoring;
 mod cluster;
 mod machine;
 mod measure;
@@ -117,6 +120,8 @@ pub struct Bench {
     /// The seed demo example (`host/runtime/examples/seed_demo.rs`), built optimised.
     pub demo: PathBuf,
     pub guests: Vec<(String, PathBuf)>,
+    /// The seed's own Python functions built by `host build`, or why they could not be.
+    pub python: Result<PathBuf, String>,
     pub images: PathBuf,
     /// The commands that produced the figures, as a person would type them.
     pub commands: Vec<String>,
@@ -167,6 +172,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         host: root.join("target/release/host"),
         demo: root.join("target/release/examples/seed_demo"),
         guests,
+        python: Err("not built yet".to_owned()),
         images,
         commands: vec![format!(
             "cargo xtask bench{}",
@@ -196,6 +202,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "--example",
         "seed_demo",
     ]))?;
+    // The seed's Python guests: a machine that cannot build them (componentize-py comes
+    // from PyPI on first use) still measures everything else.
+    let python = bench.work_dir.join("seed-python.wasm");
+    bench.python = bench
+        .run(&mut project::seed_python_build(&bench.host, &python))
+        .map(|()| python)
+        .map_err(|e| format!("{e:#}"));
+    if let Err(e) = &bench.python {
+        eprintln!("xtask bench: the seed's Python guests are not measured: {e}");
+    }
     bench.run(cargo().args([
         "build",
         "--release",
@@ -221,6 +237,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // A cluster that cannot be measured is reported as such; it does not cost the run.
     let cluster = cluster::measure(&mut bench, &seed_cases)
         .unwrap_or_else(|e| json!({ "error": format!("{e:#}") }));
+    eprintln!("xtask bench: measuring host new, build and run per language");
+    let authoring = authoring::measure(&mut bench)?;
     let ray = match ray_python {
         Ok(python) => {
             eprintln!("xtask bench: measuring Ray");
@@ -254,6 +272,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "rss": rss,
             "hot_path": hot_path,
             "cluster": cluster,
+            "authoring": authoring,
         },
         "ray": ray,
     });

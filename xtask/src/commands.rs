@@ -6,7 +6,9 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use crate::project::{bootstrap, cargo, guests, repo, run, sample_images, seed_case_args};
+use crate::project::{
+    bootstrap, cargo, guests, repo, run, sample_images, seed_case_args, seed_python_build,
+};
 
 /// Builds every guest and prints `NAME<TAB>PATH` lines.
 pub fn list_guests() -> anyhow::Result<()> {
@@ -16,12 +18,23 @@ pub fn list_guests() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the seed demo (release build); `extra` goes to the demo as it is.
+/// Runs the seed demo (release build): the Rust guests, and the seed's own Python
+/// built by `host build`; `extra` goes to the demo as it is.
 pub fn demo(extra: &[String]) -> anyhow::Result<()> {
     let guests = guests()?;
     let out_dir = repo().join("target/demo");
     let images = out_dir.join("images");
     sample_images(&images)?;
+    // Two builds, as the bench makes them: built together, the two would unify their
+    // dependencies' features otherwise and rebuild them at every switch.
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "wask-cli",
+        "--bin",
+        "host",
+    ]))?;
     run(cargo().args([
         "build",
         "--release",
@@ -30,9 +43,16 @@ pub fn demo(extra: &[String]) -> anyhow::Result<()> {
         "--example",
         "seed_demo",
     ]))?;
+    let python = out_dir.join("seed-python.wasm");
+    run(&mut seed_python_build(
+        &repo().join("target/release/host"),
+        &python,
+    ))?;
     run(
         Command::new(repo().join("target/release/examples/seed_demo"))
             .args(seed_case_args(&guests, &images)?)
+            .arg("--python")
+            .arg(&python)
             .arg("--out-dir")
             .arg(&out_dir)
             .args(extra),

@@ -83,7 +83,8 @@ pub fn sample_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// The flags that give the seed demo (and the bench suite) the three seed cases'
-/// components and the images of case 3.
+/// Rust components and the images of case 3 (the demo's `--python` is apart: the
+/// suite has no Python).
 pub fn seed_case_args(
     guests: &[(String, PathBuf)],
     images: &Path,
@@ -100,6 +101,21 @@ pub fn seed_case_args(
     args.push("--images".into());
     args.push(images.into());
     Ok(args)
+}
+
+/// The seed's own Python functions (cases 1 and 2 as the chapter writes them), which
+/// the seed demo runs beside the Rust guests with `--python`.
+pub const SEED_PYTHON: &str = "guest-tasks/python/seed.py";
+
+/// `host build` of [`SEED_PYTHON`] to `out`, as any author would build it (the first
+/// build installs componentize-py). Its stdout, the component's path, is dropped so
+/// that stdout stays the demo's table.
+pub fn seed_python_build(host: &Path, out: &Path) -> Command {
+    let mut cmd = Command::new(host);
+    cmd.args(["build", SEED_PYTHON, "--out"])
+        .arg(out)
+        .stdout(Stdio::null());
+    cmd
 }
 
 /// A command as a person would type it from the repository root: paths inside the

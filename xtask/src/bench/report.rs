@@ -12,6 +12,7 @@
 //! writes nothing for it), and add the section to [`SECTIONS`]. A json that has a
 //! section the report does not know yet reads too: unknown fields are skipped.
 
+mod authoring;
 mod cluster;
 mod details;
 mod document;
@@ -40,6 +41,7 @@ const SECTIONS: &[Section] = &[
     ratios::section,
     details::section,
     cluster::section,
+    authoring::section,
     profile::section,
     page::method,
     page::commands,

@@ -38,7 +38,8 @@ impl BuildCommand {
         let inspection = wask::inspect(&path)?;
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
         authoring::say(&format!(
-            "built a {} guest in {:.1} s: {} ({}), which exports:",
+            // "ready", not "built": a guest that has not changed is not built again.
+            "{} guest ready in {:.1} s: {} ({}), which exports:",
             guest.lang,
             elapsed.as_secs_f64(),
             path.display(),

@@ -101,7 +101,35 @@ fn seed_cases(md: &mut String, doc: &Document) -> fmt::Result {
             show(Unit::Seconds, r.parallel_s),
         )?;
     }
+    // The seed's own Python in wasm: case 1 is the very function Ray runs, case 2 the
+    // chapter's `random.uniform` loop where Ray's case 2 draws with numpy.
+    for (name, seed, c) in doc.wask.seed_cases.python() {
+        let r = doc.ray.cases.get(seed);
+        let same_work = seed == Seed::Fibonacci;
+        writeln!(
+            md,
+            "| {name} | {} | {} | {} | {:.2}× | {} | {} | {} |",
+            or_dash(c.what.as_deref()),
+            secs(c.serial_s),
+            secs(c.parallel_s),
+            or_nan(c.speedup),
+            or_dash(c.check.as_deref()),
+            show(Unit::Seconds, r.serial_s.filter(|_| same_work)),
+            show(Unit::Seconds, r.parallel_s.filter(|_| same_work)),
+        )?;
+    }
     md.push('\n');
+    if !doc.wask.seed_cases.python().is_empty() {
+        writeln!(
+            md,
+            "`fibonacci-py` and `monte-carlo-py` are the seed chapter's own Python \
+             functions (`guest-tasks/python/seed.py`, type hints added) built by `host \
+             build`: CPython in wasm. Ray's figures beside `fibonacci-py` are the same \
+             function on the same sizes; Ray's case 2 samples with numpy, so it is not \
+             set beside the chapter's `sampling_task`, which draws one point at a time \
+             from unseeded `random` (its check is of each run, as the counts differ).\n"
+        )?;
+    }
     Ok(())
 }
 

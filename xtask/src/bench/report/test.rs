@@ -148,3 +148,63 @@ fn the_committed_json_renders() {
     }
     assert_eq!(md.matches('—').count(), 4, "{md}");
 }
+
+#[test]
+fn the_python_guests_rows_render_beside_the_rust_ones() {
+    let doc = Document::from_json(&json!({
+        "ray": {
+            "measured": true,
+            "cases": {
+                "fibonacci": { "serial_s": 0.9, "parallel_s": 0.5 },
+                "monte_carlo_pi": { "serial_s": 0.1, "parallel_s": 0.07 },
+            },
+        },
+        "wask": { "seed_cases": {
+            "fibonacci": { "what": "2 x generate-fibonacci(100000)", "serial_s": 0.2,
+                           "parallel_s": 0.1, "speedup": 2.0, "check": "ok: all 100000" },
+            "fibonacci-py": { "what": "2 x generate-fibonacci(100000)", "serial_s": 3.0,
+                              "parallel_s": 1.6, "speedup": 1.875, "check": "ok: all 100000" },
+            "monte-carlo-py": { "what": "8 x sampling-task(200000, i)", "serial_s": 4.0,
+                                "parallel_s": 2.0, "speedup": 2.0, "check": "ok: pi ~ 3.14" },
+        } },
+    }))
+    .unwrap();
+    let md = markdown(&doc);
+    for row in [
+        "| fibonacci-py | 2 x generate-fibonacci(100000) | 3.00 s | 1.60 s | 1.88× | ok: all 100000 | 900.00 ms | 500.00 ms |",
+        "| monte-carlo-py | 8 x sampling-task(200000, i) | 4.00 s | 2.00 s | 2.00× | ok: pi ~ 3.14 | — | — |",
+    ] {
+        assert!(md.contains(&format!("{row}\n")), "no row {row} in:\n{md}");
+    }
+    assert!(md.contains("`fibonacci-py` and `monte-carlo-py` are the seed chapter's own Python"));
+}
+
+#[test]
+fn a_report_without_the_python_guests_has_no_python_rows() {
+    let md = markdown(&committed());
+    assert!(!md.contains("| fibonacci-py |"));
+    assert!(!md.contains("own Python"));
+}
+
+#[test]
+fn the_authoring_figures_render_with_a_language_that_failed() {
+    let doc = Document::from_json(&json!({ "wask": { "authoring": { "languages": {
+        "rust": { "first_build_s": 95.0, "cold_build_s": 12.5, "rebuild_s": 2.25,
+                  "component_bytes": 84_000, "first_run_s": 0.4, "cached_run_s": 0.012 },
+        "python": { "first_build_s": 40.0, "cold_build_s": 22.0, "rebuild_s": 21.0,
+                    "component_bytes": 18_300_000, "first_run_s": 19.5, "cached_run_s": 0.2 },
+        "js": { "error": "npm is not installed" },
+    } } } }))
+    .unwrap();
+    let md = markdown(&doc);
+    for row in [
+        "## Writing tasks",
+        "| Rust | 95.00 s | 12.50 s | 2.25 s | 0.1 MB | 400.00 ms | 12.00 ms |",
+        "| Python | 40.00 s | 22.00 s | 21.00 s | 18.3 MB | 19.50 s | 200.00 ms |",
+        "| JavaScript | not measured: npm is not installed | | | | | |",
+    ] {
+        assert!(md.contains(&format!("{row}\n")), "no row {row} in:\n{md}");
+    }
+    // A report from before the authoring figures has no such section.
+    assert!(!markdown(&committed()).contains("## Writing tasks"));
+}

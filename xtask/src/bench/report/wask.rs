@@ -1,6 +1,7 @@
 //! Wask's figures in benchmarks.json (`wask`): the library figures of the `suite` bench
 //! target, the seed demo, cold starts and peak RSS of `host run`, and criterion's hot
-//! path. Times are in seconds; see `document` for how fields are read.
+//! path (the cluster and authoring figures have modules of their own). Times are in
+//! seconds; see `document` for how fields are read.
 
 use serde::Deserialize;
 
@@ -15,6 +16,7 @@ pub struct Wask {
     pub rss: Rss,
     pub hot_path: HotPath,
     pub cluster: super::cluster::Cluster,
+    pub authoring: super::authoring::Authoring,
 }
 
 /// The figures of the `suite` bench target, driven through the `wask` API.
@@ -187,6 +189,12 @@ pub struct SeedCases {
     pub monte_carlo_pi: DemoCase,
     #[serde(rename = "image-filters")]
     pub image_filters: DemoCase,
+    /// The seed's own Python for cases 1 and 2, built by `host build`; absent from
+    /// reports made before the demo ran it, or where it could not be built.
+    #[serde(rename = "fibonacci-py")]
+    pub fibonacci_py: DemoCase,
+    #[serde(rename = "monte-carlo-py")]
+    pub monte_carlo_py: DemoCase,
 }
 
 impl SeedCases {
@@ -196,6 +204,18 @@ impl SeedCases {
             Seed::MonteCarloPi => &self.monte_carlo_pi,
             Seed::ImageFilters => &self.image_filters,
         }
+    }
+
+    /// The Python guests' cases that were measured, each with its name in the demo's
+    /// table and the seed case whose work it does.
+    pub fn python(&self) -> Vec<(&'static str, Seed, &DemoCase)> {
+        [
+            ("fibonacci-py", Seed::Fibonacci, &self.fibonacci_py),
+            ("monte-carlo-py", Seed::MonteCarloPi, &self.monte_carlo_py),
+        ]
+        .into_iter()
+        .filter(|(_, _, case)| case.what.is_some())
+        .collect()
     }
 }
 
