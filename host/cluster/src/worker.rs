@@ -159,9 +159,16 @@ pub async fn run_worker(
     for task in tasks {
         task.abort();
     }
-    let _ = worker.buckets.workers.delete(&worker.id).await;
     // Acks are only queued on the connection: flush them, or finished tasks come back.
-    let _ = worker.client.flush().await;
+    // Bounded: with the server gone, a flush waits for a reconnect that may never come,
+    // and the tasks it would have acked are given to other workers anyway.
+    let farewell = async {
+        let _ = worker.buckets.workers.delete(&worker.id).await;
+        let _ = worker.client.flush().await;
+    };
+    if tokio::time::timeout(Duration::from_secs(5), farewell).await.is_err() {
+        tracing::warn!("could not flush to the NATS server; unacked tasks go to other workers");
+    }
     Ok(())
 }
 
