@@ -166,7 +166,10 @@ pub async fn run_worker(
         let _ = worker.buckets.workers.delete(&worker.id).await;
         let _ = worker.client.flush().await;
     };
-    if tokio::time::timeout(Duration::from_secs(5), farewell).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), farewell)
+        .await
+        .is_err()
+    {
         tracing::warn!("could not flush to the NATS server; unacked tasks go to other workers");
     }
     Ok(())
