@@ -238,10 +238,19 @@ async fn publish(shared: &Arc<Shared>, task: RemoteTask) -> Option<PublishAck> {
             cancel_when_published: false,
         },
     );
-    match shared.js.publish(subject, envelope.into()).await {
-        Ok(ack) => Some(Box::pin(async move {
-            (index, ack.await.ok().map(|ack| ack.sequence))
-        })),
+    let payload = bytes::Bytes::from(envelope);
+    match shared
+        .js
+        .publish_with_headers(subject.clone(), msg_id(&key), payload.clone())
+        .await
+    {
+        Ok(ack) => {
+            let js = shared.js.clone();
+            Some(Box::pin(async move {
+                let seq = confirm(&js, ack, &subject, &key, payload).await;
+                (index, seq)
+            }))
+        }
         Err(e) => {
             if let Some(p) = shared.pending_lock().remove(&index) {
                 let error = format!("cannot queue the task in the cluster: {e}");
@@ -250,6 +259,44 @@ async fn publish(shared: &Arc<Shared>, task: RemoteTask) -> Option<PublishAck> {
             None
         }
     }
+}
+
+/// Times a task is published again when its acknowledgement is lost.
+const PUBLISH_TRIES: u32 = 20;
+
+/// The header that lets JetStream drop a second copy of a task published again.
+fn msg_id(key: &str) -> async_nats::HeaderMap {
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", key);
+    headers
+}
+
+/// Waits for a publish's acknowledgement and gives the task's sequence. An ack lost
+/// while the server restarts says nothing of whether the task was stored, so the task
+/// is published again under the same message id, which JetStream deduplicates: stored
+/// once either way. `None` only when every try failed.
+async fn confirm(
+    js: &jetstream::Context,
+    first: jetstream::context::PublishAckFuture,
+    subject: &str,
+    key: &str,
+    payload: bytes::Bytes,
+) -> Option<u64> {
+    let mut ack = Some(first);
+    for attempt in 0..PUBLISH_TRIES {
+        if let Some(pending) = ack.take() {
+            match pending.await {
+                Ok(ack) => return Some(ack.sequence),
+                Err(e) => tracing::debug!("publish of {key} not confirmed: {e}; again"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt + 1))).await;
+        ack = js
+            .publish_with_headers(subject.to_owned(), msg_id(key), payload.clone())
+            .await
+            .ok();
+    }
+    None
 }
 
 /// Notes a published task's sequence; deletes it at once if it was cancelled meanwhile.
