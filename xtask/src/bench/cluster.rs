@@ -11,8 +11,8 @@ use anyhow::{Context, bail, ensure};
 use serde_json::{Value as Json, json};
 
 use super::Bench;
-use super::measure::demo_rows;
-use crate::project::{repo, seed_case_args};
+use super::measure::{demo_command, demo_rows};
+use crate::project::repo;
 
 /// Worker processes the figures are measured with, and the slots of each: more slots
 /// than cores, so a worker has tasks in hand while others' results travel.
@@ -112,18 +112,8 @@ fn run_bench(bench: &mut Bench, url: &str, quick: bool) -> anyhow::Result<Json> 
 /// comes, which for the 18 MB of the Python guests would be tens of seconds inside the
 /// timed run.
 fn seed_cases(bench: &mut Bench, url: &str, local: &Json) -> anyhow::Result<Json> {
-    let options = &bench.options;
-    let mut cmd = Command::new(&bench.demo);
-    cmd.args(seed_case_args(&bench.guests, &bench.images)?)
-        .args(["--fib-size", &options.fib_size.to_string()])
-        .args(["--fib-tasks", &options.cores.to_string()])
-        .args(["--pi-tasks", &options.pi_tasks.to_string()])
-        .args(["--pi-samples", &options.pi_samples.to_string()])
-        .args(["--nats", url])
-        .arg("--out-dir")
-        .arg(bench.work_dir.join("demo-cluster"))
-        .arg("--cache-dir")
-        .arg(bench.work_dir.join("cache"));
+    let mut cmd = demo_command(bench, "demo-cluster")?;
+    cmd.args(["--nats", url]);
     let text = bench.note(&cmd);
     eprintln!("xtask: {text}");
     let out = cmd

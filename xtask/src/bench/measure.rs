@@ -107,9 +107,9 @@ pub fn demo_rows(stdout: &str, status: std::process::ExitStatus) -> anyhow::Resu
     Ok(rows)
 }
 
-/// The seed demo (the seed demo, as `cargo xtask demo` runs it) with the bench's sizes,
-/// `case_repeats` times; medians of its serial and parallel wall times per case.
-pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {
+/// The seed demo's command with the bench's sizes and the Rust cases, drawing its
+/// timelines in `target/bench/<out>`.
+pub fn demo_command(bench: &Bench, out: &str) -> anyhow::Result<Command> {
     let options = &bench.options;
     let mut cmd = Command::new(&bench.demo);
     cmd.args(seed_case_args(&bench.guests, &bench.images)?)
@@ -118,9 +118,16 @@ pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {
         .args(["--pi-tasks", &options.pi_tasks.to_string()])
         .args(["--pi-samples", &options.pi_samples.to_string()])
         .arg("--out-dir")
-        .arg(bench.work_dir.join("demo"))
+        .arg(bench.work_dir.join(out))
         .arg("--cache-dir")
         .arg(bench.work_dir.join("cache"));
+    Ok(cmd)
+}
+
+/// The seed demo (the seed demo, as `cargo xtask demo` runs it) with the bench's sizes,
+/// `case_repeats` times; medians of its serial and parallel wall times per case.
+pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {
+    let mut cmd = demo_command(bench, "demo")?;
     // The Python guests load (and, the first time, compile) before anything is timed.
     if let Ok(python) = &bench.python {
         cmd.arg("--python").arg(python);
