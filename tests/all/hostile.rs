@@ -304,3 +304,26 @@ fn the_instance_limit_is_named_and_an_import_free_component_needs_no_wasi() {
     let object = rt.submit(noop.parse_call("add(2, 40)").unwrap()).unwrap();
     assert_eq!(rt.get(&object, None).unwrap(), Value::U64(42));
 }
+
+/// A memory slot is reused by the next task only after it is set back to its initial
+/// contents, whether the host reset it in place (its first megabytes, where the kernel
+/// allows) or unmapped it: one worker runs `leftover` again and again in the same
+/// slots, and no task finds the mark the one before it left.
+#[test]
+fn a_task_never_sees_what_the_task_before_it_left_in_memory() {
+    let rt = Runtime::new(RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let hostile = rt.load(Path::new(guests::HOSTILE)).unwrap();
+    for mark in 1..=40u64 {
+        let call = hostile.call("leftover", vec![Value::U64(mark)]).unwrap();
+        let found = rt.get(&rt.submit(call).unwrap(), None).unwrap();
+        assert_eq!(
+            found,
+            Value::Tuple(vec![Value::U64(0), Value::U64(0)]),
+            "task {mark} found what an earlier task left (static, heap)"
+        );
+    }
+}

@@ -4,8 +4,10 @@
 
 mod socket;
 
+use std::alloc::Layout;
 use std::hint::black_box;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 wit_bindgen::generate!({
     path: ["../../wit/hostile.wit", "wit"],
@@ -25,6 +27,9 @@ const TOUCH_STRIDE: usize = 4096;
 
 /// The size of each write `stdout-flood` makes.
 const FLOOD_WRITE: usize = 64 * 1024;
+
+/// The size of the heap block `leftover` reads and marks.
+const LEFTOVER_BLOCK: usize = 4 * MIB;
 
 /// The words of the stack array each `recurse` frame keeps live across its call.
 const FRAME_WORDS: usize = 16;
@@ -116,6 +121,30 @@ impl Guest for Hostile {
 
     fn open_socket(host: String, port: u16) -> Result<String, String> {
         socket::connect_tcp(&host, port)
+    }
+
+    fn leftover(mark: u64) -> (u64, u64) {
+        // A static in the data segment, near the stack: the part of memory the host
+        // may reset in place rather than unmap.
+        static STASH: AtomicU64 = AtomicU64::new(0);
+        let found_static = STASH.swap(mark, Ordering::Relaxed);
+        // A block past the host's in-place reset (the first 2 MiB), read before it is
+        // written; `alloc` (not `alloc_zeroed`) hands back memory as the sandbox has it.
+        let layout = Layout::from_size_align(LEFTOVER_BLOCK, 8).expect("a valid layout");
+        // SAFETY: the layout is non-zero in size; the block is only read as words
+        // after the null check and never freed, so the next task (if the memory were
+        // kept) would find it at the same address.
+        let found_heap = unsafe {
+            let block = std::alloc::alloc(layout).cast::<u64>();
+            if block.is_null() {
+                return (found_static, u64::MAX);
+            }
+            let last = block.add(LEFTOVER_BLOCK / 8 - 1);
+            let found = black_box(last.read_volatile());
+            last.write_volatile(mark);
+            found
+        };
+        (found_static, found_heap)
     }
 
     fn add(a: u64, b: u64) -> u64 {

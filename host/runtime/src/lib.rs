@@ -28,6 +28,7 @@ mod object_store;
 mod runtime;
 mod sandbox;
 mod scheduler;
+mod spin;
 mod timeline;
 
 pub use inspect::{Inspection, inspect};

@@ -18,7 +18,7 @@ mod slot;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -67,8 +67,10 @@ impl Default for StoreConfig {
 /// What every slot of a store shares.
 struct Shared {
     store_id: u64,
-    /// Bumped whenever any object resolves, and how many `wait` calls are waiting.
-    generation: Mutex<(u64, usize)>,
+    /// Bumped when an object resolves while a `wait` call is waiting.
+    generation: Mutex<u64>,
+    /// `wait` calls in progress; resolutions take the `generation` lock only then.
+    waiting: AtomicUsize,
     changed: Condvar,
     memory: Account,
     spill_dir: PathBuf,
@@ -121,7 +123,8 @@ impl ObjectStore {
             next_index: AtomicU64::new(0),
             shared: Arc::new(Shared {
                 store_id,
-                generation: Mutex::new((0, 0)),
+                generation: Mutex::new(0),
+                waiting: AtomicUsize::new(0),
                 changed: Condvar::new(),
                 memory: Account::new(config.memory_cap_bytes),
                 spill_dir: config.spill_dir.join(format!("wask-spill-{store_id:016x}")),
@@ -152,6 +155,7 @@ impl ObjectStore {
         let index = self.next_index.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(Slot {
             held: Mutex::new(None),
+            ready: AtomicBool::new(false),
             handles: AtomicUsize::new(1),
             waiters: Mutex::default(),
             resolved: Condvar::new(),
@@ -225,6 +229,7 @@ impl ObjectStore {
         self.check_store(object)?;
         let deadline = timeout.map(|t| Instant::now() + t);
         let slot = &object.slot;
+        spin_until_ready(slot, deadline);
         let mut held = slot.held.lock().expect("slot lock");
         loop {
             if let Some(h) = &*held {
@@ -277,15 +282,16 @@ impl ObjectStore {
         let deadline = timeout.map(|t| Instant::now() + t);
         let shared = &self.shared;
         let mut generation = shared.generation.lock().expect("notifier lock");
+        // Counted in before any ref is looked at, so a resolution from now on bumps
+        // the generation under this lock (see `Slot::resolve`) and none is missed
+        // between the count below and the sleep.
+        shared.waiting.fetch_add(1, Ordering::SeqCst);
         loop {
-            // Resolutions bump the generation under this lock, so none is missed
-            // between this count and the wait below.
             let n_ready = objects.iter().filter(|o| o.is_ready()).count();
             let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
             if n_ready >= num_returns || timed_out {
                 break;
             }
-            generation.1 += 1;
             generation = match deadline {
                 None => shared.changed.wait(generation).expect("notifier lock"),
                 Some(d) => {
@@ -297,8 +303,8 @@ impl ObjectStore {
                         .0
                 }
             };
-            generation.1 -= 1;
         }
+        shared.waiting.fetch_sub(1, Ordering::SeqCst);
         drop(generation);
         let mut ready = Vec::new();
         let mut pending = Vec::new();
@@ -311,6 +317,22 @@ impl ObjectStore {
         }
         Ok((ready, pending))
     }
+}
+
+/// How long a `get` watches a pending ref before it sleeps: a short task's result
+/// then costs no wake-up (a system call and a context switch on each side, the larger
+/// part of a no-op round trip), while a long task's waiter sleeps at once after it.
+const GET_SPIN: Duration = Duration::from_micros(50);
+
+/// Watches `slot` until it is ready, [`GET_SPIN`] passes or `deadline` comes.
+fn spin_until_ready(slot: &Slot, deadline: Option<Instant>) {
+    if slot.ready.load(Ordering::Acquire) {
+        return;
+    }
+    let limit = deadline.map_or(GET_SPIN, |d| {
+        d.saturating_duration_since(Instant::now()).min(GET_SPIN)
+    });
+    crate::spin::spin_until(limit, || slot.ready.load(Ordering::Acquire));
 }
 
 #[cfg(test)]

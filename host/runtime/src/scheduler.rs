@@ -10,8 +10,10 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// Index of a worker thread, from 0 to `n_workers - 1`.
 pub type WorkerIdx = usize;
@@ -66,11 +68,22 @@ pub struct Scheduler {
 struct Shared {
     state: Mutex<State>,
     work_ready: Condvar,
+    /// Bumped whenever a queue gets a turn, so a worker spinning for work (outside
+    /// the lock) sees new work without being woken.
+    turns_offered: AtomicU64,
     /// Threads started to stand in for blocked workers, joined at shutdown.
     extra: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Shared {
+    /// Tells spinning workers that a turn was offered; wakes a sleeping one if any.
+    fn work_offered(&self, state: &State) {
+        self.turns_offered.fetch_add(1, AtomicOrdering::Release);
+        if state.n_idle > 0 {
+            self.work_ready.notify_one();
+        }
+    }
+
     /// The scheduler's state. Jobs run outside the lock, so a poisoned lock (a panic
     /// in the scheduler itself) leaves consistent state and is taken over.
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -196,7 +209,7 @@ impl Scheduler {
         let mut state = self.shared.lock();
         state.queues.entry(key).or_default().max_running = max_running.max(1);
         if state.offer_turn(key) {
-            self.shared.work_ready.notify_one();
+            self.shared.work_offered(&state);
         }
     }
 
@@ -232,8 +245,8 @@ impl Spawner {
             state.n_blocked += 1;
             if let Some(queue) = state.queues.get_mut(&key) {
                 queue.running = queue.running.saturating_sub(1);
-                if state.offer_turn(key) && state.n_idle > 0 {
-                    self.0.work_ready.notify_one();
+                if state.offer_turn(key) {
+                    self.0.work_offered(&state);
                 }
             }
             if !state.shutting_down && state.n_threads - state.n_blocked < state.n_target {
@@ -281,20 +294,32 @@ impl Spawner {
         queue.next_seq += 1;
         queue.jobs.push(Queued { priority, seq, job });
         state.offer_turn(key);
-        // Wake a sleeper whenever there is a turn to take: the queue may have had its
-        // turn already, with the worker that took the last job still busy.
-        let wake = !state.turns.is_empty() && state.n_idle > 0;
-        drop(state);
-        if wake {
-            self.0.work_ready.notify_one();
+        // Tell the workers whenever there is a turn to take: the queue may have had
+        // its turn already, with the worker that took the last job still busy.
+        if !state.turns.is_empty() {
+            self.0.work_offered(&state);
         }
     }
 }
 
+/// How long a worker that found no work watches for some before it sleeps: a task
+/// queued meanwhile then starts without a wake-up (a system call on the submitting
+/// side and a context switch on this one).
+const WORKER_SPIN: Duration = Duration::from_micros(50);
+
 fn worker_loop(shared: &Shared, worker_idx: WorkerIdx) {
+    // The queue of the job this worker just ran, accounted for with the next lock.
+    let mut finished: Option<QueueKey> = None;
     loop {
         let (key, job) = {
             let mut state = shared.lock();
+            if let Some(key) = finished.take() {
+                state.queues.get_mut(&key).expect("queue exists").running -= 1;
+                if state.offer_turn(key) {
+                    shared.turns_offered.fetch_add(1, AtomicOrdering::Release);
+                }
+            }
+            let mut spun = false;
             loop {
                 if state.shutting_down {
                     return;
@@ -310,22 +335,34 @@ fn worker_loop(shared: &Shared, worker_idx: WorkerIdx) {
                     }
                     break next;
                 }
+                if !spun {
+                    spun = true;
+                    let seen = shared.turns_offered.load(AtomicOrdering::Acquire);
+                    drop(state);
+                    spin_for_work(shared, seen);
+                    state = shared.lock();
+                    continue;
+                }
                 state.n_idle += 1;
                 state = shared
                     .work_ready
                     .wait(state)
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 state.n_idle -= 1;
+                spun = false;
             }
         };
         // A job reports its own failures; this only keeps the worker alive.
         let _ = catch_unwind(AssertUnwindSafe(|| job(worker_idx)));
-        let mut state = shared.lock();
-        state.queues.get_mut(&key).expect("queue exists").running -= 1;
-        if state.offer_turn(key) && state.n_idle > 0 {
-            shared.work_ready.notify_one();
-        }
+        finished = Some(key);
     }
+}
+
+/// Watches for a turn offered after `seen`, for at most [`WORKER_SPIN`].
+fn spin_for_work(shared: &Shared, seen: u64) {
+    crate::spin::spin_until(WORKER_SPIN, || {
+        shared.turns_offered.load(AtomicOrdering::Acquire) != seen
+    });
 }
 
 impl Drop for Scheduler {

@@ -88,6 +88,9 @@ impl Held {
 
 pub(super) struct Slot {
     pub(super) held: Mutex<Option<Held>>,
+    /// Set once `held` has its outcome: read without the lock by a `get` spinning
+    /// briefly before it sleeps.
+    pub(super) ready: AtomicBool,
     /// Live `ObjectRef`s; at zero the value is freed.
     pub(super) handles: AtomicUsize,
     /// Run once when the outcome is stored (dependent tasks, async wakers).
@@ -131,6 +134,7 @@ impl Slot {
             Err(e) => Held::Memory(Err(e)),
         };
         *held = Some(stored);
+        self.ready.store(true, Ordering::SeqCst);
         drop(held);
         let waiters = std::mem::take(&mut *self.waiters.lock().expect("waiters lock"));
         for waiter in waiters {
@@ -139,11 +143,13 @@ impl Slot {
         if self.sleepers.load(Ordering::Acquire) > 0 {
             self.resolved.notify_all();
         }
-        let mut generation = self.shared.generation.lock().expect("notifier lock");
-        generation.0 += 1;
-        let wake = generation.1 > 0;
-        drop(generation);
-        if wake {
+        // `wait` counts itself in before it looks at any ref, and `ready` was set
+        // before this load (both SeqCst): either it sees this ref ready or this sees
+        // it waiting. With no one waiting, a resolution takes no store-wide lock.
+        if self.shared.waiting.load(Ordering::SeqCst) > 0 {
+            let mut generation = self.shared.generation.lock().expect("notifier lock");
+            *generation += 1;
+            drop(generation);
             self.shared.changed.notify_all();
         }
     }
