@@ -23,6 +23,7 @@
 // Library code reports failures as values; tests may unwrap.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod entries;
 mod inspect;
 mod object_store;
 mod runtime;
