@@ -34,8 +34,8 @@ mod timeline;
 pub use inspect::{Inspection, inspect};
 pub use object_store::{ObjectFuture, ObjectRef, OutputFuture, RunInfo, StoreConfig};
 pub use runtime::{
-    Arg, DEFAULT_TENANT, Executor, RemoteTask, Runtime, RuntimeConfig, TaskBuilder, TaskEvent,
-    TaskObserver, TaskOptions, Tenant, TenantConfig,
+    Arg, DEFAULT_TENANT, Executor, MemoStats, RemoteTask, Runtime, RuntimeConfig, TaskBuilder,
+    TaskEvent, TaskObserver, TaskOptions, Tenant, TenantConfig, default_memo_dir,
 };
 pub use sandbox::{
     Call, Capabilities, SandboxConfig, TaskComponent, TaskFunction, default_cache_dir,
