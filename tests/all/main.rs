@@ -35,6 +35,10 @@ mod authoring;
 /// files, sizes, outputs, values, terminal escapes and signals.
 mod hardening;
 
+/// Memoised pure tasks: hits and misses by key, captured output, fixed clocks,
+/// impure components refused, damaged entries, `host run --memo`.
+mod memo;
+
 /// Cluster mode: a real nats-server and host worker processes; faults lose nothing.
 mod cluster;
 

@@ -231,6 +231,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     eprintln!("xtask bench: measuring Wask");
     let library = measure::suite(&mut bench)?;
     let seed_cases = measure::demo(&mut bench)?;
+    let memo = measure::memo(&mut bench)?;
     let cold_start = measure::cold_start(&mut bench)?;
     let rss = measure::peak_rss(&mut bench)?;
     let hot_path = measure::hot_path(&mut bench)?;
@@ -269,6 +270,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "wask": {
             "library": library,
             "seed_cases": seed_cases,
+            "memo": memo,
             "cold_start": cold_start,
             "rss": rss,
             "hot_path": hot_path,

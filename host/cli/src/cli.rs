@@ -117,6 +117,13 @@ pub struct RuntimeArgs {
     /// Size the cache may grow to; past it, the least recently used entries go [default: 2G]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     cache_max_size: Option<usize>,
+    /// Folder of memoised results, for --memo [default: ~/.cache/wask/memo]
+    #[arg(long, value_name = "DIR")]
+    memo_dir: Option<std::path::PathBuf>,
+    /// Size the memo folder may grow to; past it, the least recently used results go
+    /// [default: 1G]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memo_max_size: Option<usize>,
     /// Largest component file read [default: 256M]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_component_size: Option<usize>,
@@ -186,6 +193,12 @@ impl RuntimeArgs {
         }
         if let Some(bytes) = self.cache_max_size {
             config.sandbox.cache_max_bytes = bytes as u64;
+        }
+        if let Some(dir) = &self.memo_dir {
+            config.memo_dir = Some(dir.clone());
+        }
+        if let Some(bytes) = self.memo_max_size {
+            config.memo_max_bytes = bytes as u64;
         }
         if let Some(bytes) = self.max_component_size {
             config.sandbox.max_component_bytes = bytes as u64;

@@ -545,6 +545,7 @@ async fn read_result(
         instantiated: header.instantiated_ns.map(message::from_unix_ns),
         returned: header.returned_ns.map(message::from_unix_ns),
         finished: message::from_unix_ns(header.finished_ns),
+        memo_hit: false,
     };
     if let Some(error) = header.error {
         return Ok((Err(error), header.attempts, info));

@@ -492,6 +492,7 @@ async fn run(
         timeout: None,
         max_retries: header.max_retries,
         priority: header.priority,
+        memo: false,
     };
     let submitted = tenant
         .task(&component, &header.function)

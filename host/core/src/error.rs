@@ -251,4 +251,13 @@ pub enum SubmitError {
     BadRef(GetError),
     #[error("`{func}` returns {result}, not a tuple, so its result cannot be split into refs")]
     NotATuple { func: String, result: String },
+    #[error("`{func}` of {component} cannot be memoised: {reason}")]
+    Impure {
+        component: String,
+        func: String,
+        /// What lets the task observe the world outside it: an import or a capability.
+        reason: String,
+    },
+    #[error("memoisation is unavailable: {0}")]
+    MemoUnavailable(String),
 }

@@ -61,6 +61,14 @@ struct DemoCommand {
     /// Folder of the compiled-component cache [default: ~/.cache/wask/components]
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Answer each call from the memo folder when the same call ran before (a second
+    /// run of the demo then runs nothing): pure tasks only, so a case whose guest is
+    /// impure (the Python guest draws unseeded randomness) runs as usual
+    #[arg(long, conflicts_with = "nats")]
+    memo: bool,
+    /// Folder of memoised results, for --memo [default: ~/.cache/wask/memo]
+    #[arg(long, value_name = "DIR")]
+    memo_dir: Option<PathBuf>,
     /// Run the parallel runs on a Wask cluster through this NATS server
     /// (nats://HOST:PORT); the serial runs stay local
     #[arg(long, value_name = "URL")]
@@ -118,6 +126,9 @@ impl DemoCommand {
         if let Some(dir) = &self.cache_dir {
             config.sandbox.cache_dir = Some(dir.clone());
         }
+        if let Some(dir) = &self.memo_dir {
+            config.memo_dir = Some(dir.clone());
+        }
         // Serial is the seed's `for` loop: one worker, one task at a time.
         let serial_rt = Runtime::new(RuntimeConfig {
             n_workers: 1,
@@ -146,6 +157,14 @@ impl DemoCommand {
             rows.push(self.run_case(&serial_rt, &parallel_rt, case)?);
         }
         print_table(&rows);
+        if self.memo {
+            let (s, p) = (serial_rt.memo_stats(), parallel_rt.memo_stats());
+            println!(
+                "\nmemo: {} hits, {} stored",
+                s.hits + p.hits,
+                s.stored + p.stored
+            );
+        }
         println!(
             "\ntimelines: {}/<case>-serial.svg and -parallel.svg",
             self.out_dir.display()
@@ -317,8 +336,9 @@ impl DemoCommand {
         parallel_rt: &Runtime,
         case: Case,
     ) -> anyhow::Result<Row> {
-        let (serial, serial_values, serial_tl) = run_serial(serial_rt, &case.calls);
-        let (parallel, parallel_values, parallel_tl) = run_parallel(parallel_rt, &case.calls);
+        let (serial, serial_values, serial_tl) = run_serial(serial_rt, &case.calls, self.memo);
+        let (parallel, parallel_values, parallel_tl) =
+            run_parallel(parallel_rt, &case.calls, self.memo);
         for (kind, timeline) in [("serial", serial_tl), ("parallel", parallel_tl)] {
             let path = self.out_dir.join(format!("{}-{kind}.svg", case.name));
             let title = format!("{}: {} ({kind})", case.name, case.what);
@@ -348,12 +368,16 @@ impl DemoCommand {
     }
 }
 
-fn run_serial(rt: &Runtime, calls: &[Call]) -> (Duration, Result<Vec<Value>, GetError>, Timeline) {
+fn run_serial(
+    rt: &Runtime,
+    calls: &[Call],
+    memo: bool,
+) -> (Duration, Result<Vec<Value>, GetError>, Timeline) {
     rt.start_timeline();
     let started = Instant::now();
     let values = calls
         .iter()
-        .map(|call| rt.get(&submit(rt, call)?, None))
+        .map(|call| rt.get(&submit(rt, call, memo)?, None))
         .collect();
     (started.elapsed(), values, rt.take_timeline())
 }
@@ -361,21 +385,30 @@ fn run_serial(rt: &Runtime, calls: &[Call]) -> (Duration, Result<Vec<Value>, Get
 fn run_parallel(
     rt: &Runtime,
     calls: &[Call],
+    memo: bool,
 ) -> (Duration, Result<Vec<Value>, GetError>, Timeline) {
     rt.start_timeline();
     let started = Instant::now();
     let values = calls
         .iter()
-        .map(|call| submit(rt, call))
+        .map(|call| submit(rt, call, memo))
         .collect::<Result<Vec<_>, _>>()
         .and_then(|refs| rt.get_all(&refs, None));
     (started.elapsed(), values, rt.take_timeline())
 }
 
-/// Submits a call; a refusal (none is expected: every call was checked) is reported
-/// as the task's failure.
-fn submit(rt: &Runtime, call: &Call) -> Result<wask::ObjectRef, GetError> {
-    rt.submit(call.clone()).map_err(|e| GetError::Task {
+/// Submits a call, memoised if asked and the task is pure (else as usual); a refusal
+/// (none is expected: every call was checked) is reported as the task's failure.
+fn submit(rt: &Runtime, call: &Call, memo: bool) -> Result<wask::ObjectRef, GetError> {
+    let submitted = if memo {
+        match rt.call(call.clone()).memo().submit() {
+            Err(wask::SubmitError::Impure { .. }) => rt.submit(call.clone()),
+            other => other,
+        }
+    } else {
+        rt.submit(call.clone())
+    };
+    submitted.map_err(|e| GetError::Task {
         id: wask::ObjectId::new(0, 0),
         error: wask::TaskError::Instantiate(e.to_string()),
     })

@@ -23,6 +23,7 @@
 // Library code reports failures as values; tests may unwrap.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod entries;
 mod inspect;
 mod object_store;
 mod runtime;
@@ -34,8 +35,8 @@ mod timeline;
 pub use inspect::{Inspection, inspect};
 pub use object_store::{ObjectFuture, ObjectRef, OutputFuture, RunInfo, StoreConfig};
 pub use runtime::{
-    Arg, DEFAULT_TENANT, Executor, RemoteTask, Runtime, RuntimeConfig, TaskBuilder, TaskEvent,
-    TaskObserver, TaskOptions, Tenant, TenantConfig,
+    Arg, DEFAULT_TENANT, Executor, MemoStats, RemoteTask, Runtime, RuntimeConfig, TaskBuilder,
+    TaskEvent, TaskObserver, TaskOptions, Tenant, TenantConfig, default_memo_dir,
 };
 pub use sandbox::{
     Call, Capabilities, SandboxConfig, TaskComponent, TaskFunction, default_cache_dir,

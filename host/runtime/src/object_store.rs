@@ -44,6 +44,8 @@ pub struct RunInfo {
     /// The export returned or trapped (absent if it never ran).
     pub returned: Option<std::time::SystemTime>,
     pub finished: std::time::SystemTime,
+    /// Answered from the memo cache without running (see `TaskOptions::memo`).
+    pub memo_hit: bool,
 }
 
 /// Settings of an [`ObjectStore`].

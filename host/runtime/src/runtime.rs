@@ -14,6 +14,7 @@
 
 mod events;
 mod job;
+mod memo;
 mod nested;
 mod remote;
 mod submit;
@@ -21,7 +22,7 @@ mod tenant;
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use wask_core::{LoadError, SetupError, SubmitError, TenantId};
@@ -32,6 +33,8 @@ use crate::scheduler::{Scheduler, Spawner};
 use crate::timeline::{Recorder, Timeline};
 
 pub use self::events::{TaskEvent, TaskObserver};
+use self::memo::Memo;
+pub use self::memo::{MemoStats, default_memo_dir};
 pub use self::remote::{Executor, RemoteTask};
 pub use self::submit::{Arg, TaskBuilder, TaskOptions};
 pub use self::tenant::{Tenant, TenantConfig};
@@ -51,6 +54,12 @@ pub struct RuntimeConfig {
     pub store: StoreConfig,
     /// Told when each task is submitted, starts and finishes (see [`TaskObserver`]).
     pub observer: Option<Arc<dyn TaskObserver>>,
+    /// Folder of memoised results ([`TaskOptions::memo`]); `None` refuses memoised
+    /// tasks. It is made private to this user when the first memoised task is
+    /// submitted; one that others can write to is refused.
+    pub memo_dir: Option<PathBuf>,
+    /// Bytes the memo folder may hold; past this, the least recently used results go.
+    pub memo_max_bytes: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -61,6 +70,8 @@ impl Default for RuntimeConfig {
             default_tenant: TenantConfig::default(),
             store: StoreConfig::default(),
             observer: None,
+            memo_dir: default_memo_dir(),
+            memo_max_bytes: 1 << 30,
         }
     }
 }
@@ -77,6 +88,8 @@ pub(crate) struct Core {
     pub(crate) executor: Option<Arc<dyn Executor>>,
     /// Told of each task's submission, start and end, if set.
     pub(crate) observer: Option<Arc<dyn TaskObserver>>,
+    /// The cache of memoised results.
+    pub(crate) memo: Arc<Memo>,
 }
 
 /// Runs tasks: loads components, and is the default tenant that submits them.
@@ -146,6 +159,11 @@ impl Runtime {
             fuel,
             executor,
             observer: config.observer,
+            memo: Arc::new(Memo::new(
+                config.memo_dir,
+                config.memo_max_bytes,
+                sandbox.memo_salt(),
+            )),
         });
         let default_tenant = Tenant::new(
             &core,
@@ -222,6 +240,11 @@ impl Runtime {
     /// The built-in tenant that the runtime's own `Tenant` methods act for.
     pub fn default_tenant(&self) -> &Tenant {
         &self.default_tenant
+    }
+
+    /// How often memoised tasks were answered from the memo cache, run, stored.
+    pub fn memo_stats(&self) -> MemoStats {
+        self.core.memo.stats()
     }
 
     /// Bytes of values the object store holds in memory now (spilled ones excluded).

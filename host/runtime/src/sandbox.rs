@@ -239,6 +239,17 @@ impl Sandbox {
         component::load(self, name, Path::new(name), bytes)
     }
 
+    /// A digest of what, besides a call, can change a task's result: Wask's version,
+    /// the engine (wasmtime's version, its settings, the target), the wasm stack size
+    /// and whether fuel is metered. Memoised results are keyed by it.
+    pub(crate) fn memo_salt(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut salt = cache::engine_key(&self.engine);
+        salt.update((self.config.max_wasm_stack as u64).to_le_bytes());
+        salt.update([u8::from(self.config.fuel)]);
+        salt.finalize().into()
+    }
+
     /// Whether loading these component bytes would find their compiled form in the cache.
     pub(crate) fn is_cached(&self, bytes: &[u8]) -> bool {
         self.cache

@@ -303,6 +303,7 @@ fn options(
         timeout: None,
         max_retries,
         priority: request.priority.unwrap_or(spec.priority),
+        memo: false,
     })
 }
 

@@ -124,6 +124,57 @@ pub fn demo_command(bench: &Bench, out: &str) -> anyhow::Result<Command> {
     Ok(cmd)
 }
 
+/// Memoised pure tasks: the seed demo's Rust cases run twice with `--memo` on an
+/// empty memo folder. The first run computes and stores each distinct call (a repeated
+/// call, as the Fibonacci case's, is answered from the folder already); the second
+/// answers every call from the folder. Each run's time is the sum of its cases' serial
+/// and parallel wall times; the goal is the first over the second (issue 12: ≥ 100×).
+pub fn memo(bench: &mut Bench) -> anyhow::Result<Json> {
+    let memo_dir = bench.work_dir.join("memo");
+    let _ = std::fs::remove_dir_all(&memo_dir);
+    let mut cmd = demo_command(bench, "demo-memo")?;
+    cmd.arg("--memo").arg("--memo-dir").arg(&memo_dir);
+    let text = bench.note(&cmd);
+    let mut runs = Vec::new();
+    for run in ["first", "second"] {
+        eprintln!("xtask: {text}");
+        let out = cmd
+            .current_dir(repo())
+            .stderr(Stdio::inherit())
+            .output()
+            .context("cannot run the seed demo with --memo")?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        eprint!("{stdout}");
+        let rows = demo_rows(&stdout, out.status)?;
+        ensure!(
+            rows.iter().all(|r| r.ok),
+            "the seed demo's {run} run with --memo gave wrong results"
+        );
+        runs.push(rows);
+    }
+    let total = |rows: &[DemoRow]| rows.iter().map(|r| r.serial_s + r.parallel_s).sum::<f64>();
+    let (first, second) = (total(&runs[0]), total(&runs[1]));
+    let cases: serde_json::Map<String, Json> = runs[0]
+        .iter()
+        .filter_map(|a| {
+            let b = runs[1].iter().find(|b| b.case == a.case)?;
+            Some((
+                a.case.clone(),
+                json!({
+                    "first_s": a.serial_s + a.parallel_s,
+                    "second_s": b.serial_s + b.parallel_s,
+                }),
+            ))
+        })
+        .collect();
+    Ok(json!({
+        "first_s": first,
+        "second_s": second,
+        "speedup": first / second.max(1e-9),
+        "cases": cases,
+    }))
+}
+
 /// The seed demo (the seed demo, as `cargo xtask demo` runs it) with the bench's sizes,
 /// `case_repeats` times; medians of its serial and parallel wall times per case.
 pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {

@@ -65,6 +65,11 @@ pub struct RunCommand {
     /// Run a task that traps again, up to N more times
     #[arg(long, default_value_t = 0, value_name = "N")]
     retries: u32,
+    /// Answer each call from the memo folder when the same call ran before, and keep
+    /// each success there: for pure tasks only (no unseeded randomness, no granted
+    /// folder, no nested tasks, no sockets); they see fixed clocks
+    #[arg(long)]
+    memo: bool,
     /// Write a Chrome trace of the run (open it in Perfetto): one track per worker
     #[arg(long, value_name = "FILE")]
     timeline: Option<PathBuf>,
@@ -138,8 +143,23 @@ impl RunCommand {
                 tally.not_run
             )
         });
+        let memo = if self.memo {
+            let stats = runtime.memo_stats();
+            format!(
+                "; memo: {} hits, {} stored{}",
+                stats.hits,
+                stats.stored,
+                if stats.damaged > 0 {
+                    format!(", {} damaged entries run again", stats.damaged)
+                } else {
+                    String::new()
+                }
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "tasks: {n_tasks}, ok: {}, failed: {}, wall: {:.3} s, {:.1} tasks/s{stopped}",
+            "tasks: {n_tasks}, ok: {}, failed: {}, wall: {:.3} s, {:.1} tasks/s{memo}{stopped}",
             n_tasks - tally.failed,
             tally.failed,
             wall.as_secs_f64(),
@@ -175,6 +195,7 @@ impl RunCommand {
     ) -> Result<(), Failure> {
         let options = TaskOptions {
             max_retries: self.retries,
+            memo: self.memo,
             ..TaskOptions::default()
         };
         let n_tasks = planned.len() * self.repeat;

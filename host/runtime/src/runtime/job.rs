@@ -8,8 +8,10 @@ use std::time::{Instant, SystemTime};
 use wask_core::{ObjectId, TaskError, TaskOutput, TenantId, Value};
 
 use super::events::Observed;
+use super::memo::Memo;
 use super::remote::RemoteTask;
 use super::submit::Arg;
+use crate::entries::EntryDir;
 use crate::object_store::{Completer, RunInfo};
 use crate::sandbox::{InvokeOptions, Phases, TaskComponent};
 use crate::timeline::{Recorder, TaskSpan};
@@ -37,6 +39,8 @@ pub(super) struct TaskJob {
     pub(super) observed: Option<Observed>,
     /// The tenant's cap on tasks running at once.
     pub(super) max_concurrency: usize,
+    /// For a memoised task: the runtime's memo cache and its folder.
+    pub(super) memo: Option<(Arc<Memo>, Arc<EntryDir>)>,
 }
 
 /// A wall-clock time for an instant, by its offset from a pair taken together.
@@ -55,10 +59,24 @@ impl TaskJob {
             observed.started(None, worker_idx);
         }
         let mut phases = Phases::default();
+        let mut memo_hit = false;
         let (outcome, attempts) = match self.inputs() {
             Err(e) => (Err(e), 0),
             Ok(_) if self.completers[0].is_cancelled() => (Err(TaskError::Cancelled), 0),
-            Ok(values) => self.attempt(&values, &mut phases),
+            Ok(values) => match self.memoised(&values) {
+                Some(Ok(output)) => {
+                    memo_hit = true;
+                    (Ok(output), 0)
+                }
+                Some(Err(key)) => {
+                    let (outcome, attempts) = self.attempt(&values, &mut phases);
+                    if let (Some((memo, entries)), Ok(output)) = (&self.memo, &outcome) {
+                        memo.store(entries, &key, output);
+                    }
+                    (outcome, attempts)
+                }
+                None => self.attempt(&values, &mut phases),
+            },
         };
         let finished = Instant::now();
         // Record before resolving, so a caller that has every value also has every span.
@@ -83,6 +101,7 @@ impl TaskJob {
             instantiated: phases.instantiated.map(|t| wall(t, base)),
             returned: phases.returned.map(|t| wall(t, base)),
             finished: wall(finished, base),
+            memo_hit,
         };
         for completer in &self.completers {
             completer.set_attempts(attempts);
@@ -128,6 +147,20 @@ impl TaskJob {
                 self.observed,
             )),
         }
+    }
+
+    /// For a memoised task, its stored output (`Ok`), or the key to store its output
+    /// under once it ran (`Err`); `None` for a task that is not memoised.
+    fn memoised(&self, args: &[Value]) -> Option<Result<TaskOutput, [u8; 32]>> {
+        let (memo, entries) = self.memo.as_ref()?;
+        let key = memo.key(
+            &self.component,
+            self.func,
+            args,
+            &self.invoke.limits,
+            &self.invoke.capabilities,
+        )?;
+        Some(memo.lookup(entries, &key).ok_or(key))
     }
 
     /// Runs the call, again after a trap or host panic while retries are left and the

@@ -18,6 +18,7 @@ use super::job::TaskJob;
 use super::nested::NestedTasks;
 use super::remote::Executor;
 use super::tenant::{Tenant, TenantState};
+use crate::entries::EntryDir;
 use crate::object_store::{Completer, ObjectRef};
 use crate::sandbox::{InvokeOptions, TaskComponent, TaskHost};
 
@@ -34,6 +35,14 @@ pub struct TaskOptions {
     /// Among the tenant's queued tasks, higher priority runs first (default 0).
     /// Tenants still take turns: a priority never lets one tenant pass another.
     pub priority: i32,
+    /// Answers the call from the memo cache when the same call ran before, and stores
+    /// its result when it succeeds (see [`crate::MemoStats`]). Only a *pure* task may
+    /// be memoised: one that cannot observe the world outside it. It runs with fixed
+    /// clocks; a component that imports randomness without a random seed, may read a
+    /// granted folder, submits nested tasks or imports anything else that reaches
+    /// outside (sockets, say) is refused at submission ([`SubmitError::Impure`]).
+    /// Not yet in cluster mode ([`SubmitError::MemoUnavailable`]).
+    pub memo: bool,
 }
 
 /// An argument of a submission: a value, or a ref whose value it will be.
@@ -156,6 +165,12 @@ impl<'t> TaskBuilder<'t> {
         self
     }
 
+    /// Answers the call from the memo cache when it ran before; see [`TaskOptions::memo`].
+    pub fn memo(mut self) -> Self {
+        self.options.memo = true;
+        self
+    }
+
     /// Limits of this task instead of the tenant's.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.options.limits = Some(limits);
@@ -273,6 +288,21 @@ pub(crate) fn enqueue(
     if limits.fuel.is_some() && !core.fuel {
         return Err(SubmitError::FuelOff);
     }
+    let executor = match place {
+        Place::Here => None,
+        Place::Anywhere | Place::Nested => core.executor.clone(),
+    };
+    let memo = if options.memo {
+        Some(check_memo(
+            core,
+            tenant,
+            &component,
+            func,
+            executor.is_some(),
+        )?)
+    } else {
+        None
+    };
     let (refs, completers): (Vec<ObjectRef>, Vec<Completer>) = result_types
         .into_iter()
         .map(|ty| {
@@ -298,6 +328,7 @@ pub(crate) fn enqueue(
             capabilities: tenant.capabilities.clone(),
             cancel: Some(completers[0].cancel_flag()),
             host,
+            fixed_clocks: memo.is_some(),
         },
         component,
         func,
@@ -312,13 +343,34 @@ pub(crate) fn enqueue(
         nested: place == Place::Nested,
         observed,
         max_concurrency: tenant.max_concurrency,
-    };
-    let executor = match place {
-        Place::Here => None,
-        Place::Anywhere | Place::Nested => core.executor.clone(),
+        memo: memo.map(|entries| (core.memo.clone(), entries)),
     };
     queue(core, tenant, job, executor);
     Ok(refs)
+}
+
+/// Checks that a task may be memoised: it is pure with the tenant's capabilities, it
+/// runs here, and the memo folder can be used. Gives the folder.
+fn check_memo(
+    core: &Core,
+    tenant: &TenantState,
+    component: &TaskComponent,
+    func: usize,
+    remote: bool,
+) -> Result<Arc<EntryDir>, SubmitError> {
+    if let Some(reason) = component.impurity(&tenant.capabilities) {
+        return Err(SubmitError::Impure {
+            component: component.name().to_owned(),
+            func: component.function(func).name().to_owned(),
+            reason,
+        });
+    }
+    if remote {
+        return Err(SubmitError::MemoUnavailable(
+            "memoised tasks run only on this process's workers, not yet on a cluster".into(),
+        ));
+    }
+    core.memo.entries().map_err(SubmitError::MemoUnavailable)
 }
 
 /// Queues a job now, or when the last of its input refs is ready: on its tenant's

@@ -114,6 +114,12 @@ impl TaskComponent {
         self.inner.imports_task_host
     }
 
+    /// Why this component, run with `capabilities`, could give different results for
+    /// the same call (so it cannot be memoised), or `None` when it cannot.
+    pub(crate) fn impurity(&self, capabilities: &super::Capabilities) -> Option<String> {
+        super::wasi::impurity(&self.inner.imports, capabilities)
+    }
+
     pub(crate) fn function(&self, index: usize) -> &TaskFunction {
         &self.inner.functions[index]
     }

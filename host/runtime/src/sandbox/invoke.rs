@@ -28,6 +28,8 @@ pub(crate) struct InvokeOptions {
     pub(crate) cancel: Option<Arc<AtomicBool>>,
     /// Serves the task's nested-task calls (none: such calls fail with an error).
     pub(crate) host: Option<Arc<dyn TaskHost>>,
+    /// Gives the task clocks that read the same in every run (a memoised task).
+    pub(crate) fixed_clocks: bool,
 }
 
 impl std::fmt::Debug for InvokeOptions {
@@ -35,6 +37,7 @@ impl std::fmt::Debug for InvokeOptions {
         f.debug_struct("InvokeOptions")
             .field("limits", &self.limits)
             .field("capabilities", &self.capabilities)
+            .field("fixed_clocks", &self.fixed_clocks)
             .finish_non_exhaustive()
     }
 }
@@ -113,7 +116,11 @@ fn new_store(
 ) -> Result<Store<TaskState>, TaskError> {
     let limits = &options.limits;
     let wasi = if inner.imports_wasi {
-        Some(wasi::context(&options.capabilities, capture)?)
+        Some(wasi::context(
+            &options.capabilities,
+            capture,
+            options.fixed_clocks,
+        )?)
     } else {
         None
     };

@@ -1,9 +1,11 @@
 //! The WASI context of one task: only what its capabilities grant, with stdout and
 //! stderr captured into bounded buffers that remember when a task tried to write
-//! past them.
+//! past them; and, for a memoised task, fixed clocks and the check that nothing else
+//! it imports can observe the world outside it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use wask_core::{Limit, LimitHit, Limits, TaskError};
 use wasmtime_wasi::WasiCtx;
@@ -122,15 +124,22 @@ impl Capture {
     }
 }
 
-/// The WASI context of one task: only what its capabilities grant.
+/// The WASI context of one task: only what its capabilities grant; with
+/// `fixed_clocks`, clocks that read the same in every run (see [`FixedWallClock`]).
 pub(super) fn context(
     capabilities: &Capabilities,
     capture: &Capture,
+    fixed_clocks: bool,
 ) -> Result<WasiCtx, TaskError> {
     let mut builder = WasiCtx::builder();
     builder
         .stdout(capture.stdout.clone())
         .stderr(capture.stderr.clone());
+    if fixed_clocks {
+        builder
+            .wall_clock(FixedWallClock)
+            .monotonic_clock(SteppedMonotonicClock::default());
+    }
     for (host, guest) in &capabilities.read_only_dirs {
         builder
             .preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadOnly)
@@ -165,4 +174,84 @@ fn seeded_bytes(seed: u64, len: usize) -> Vec<u8> {
     }
     out.truncate(len);
     out
+}
+
+/// The wall clock of a memoised task: always 2000-01-01 00:00:00 UTC, so its result
+/// cannot depend on when it ran.
+struct FixedWallClock;
+
+/// Seconds from 1970 to 2000-01-01 00:00:00 UTC.
+const FIXED_WALL_SECONDS: u64 = 946_684_800;
+
+impl wasmtime_wasi::HostWallClock for FixedWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_secs(FIXED_WALL_SECONDS)
+    }
+}
+
+/// The monotonic clock of a memoised task: it starts at zero and advances one
+/// microsecond per reading, so it depends only on what the task does (and a task
+/// waiting for time to pass still sees it pass).
+#[derive(Default)]
+struct SteppedMonotonicClock {
+    readings: AtomicU64,
+}
+
+impl wasmtime_wasi::HostMonotonicClock for SteppedMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1_000
+    }
+
+    fn now(&self) -> u64 {
+        self.readings
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_mul(1_000)
+    }
+}
+
+/// Why a component, run with these capabilities, could give different results for
+/// the same call: the first import that lets it observe the world outside it, or
+/// `None` when it cannot (it is *pure*, so its results may be memoised).
+///
+/// A memoised task gets fixed clocks ([`context`] with `fixed_clocks`), no
+/// environment variables, arguments or stdin (none is ever granted), and its stdout
+/// and stderr are captured into its result. What is left to refuse: unseeded
+/// randomness, granted folders (their files can change), nested tasks, and any
+/// interface this list does not know (sockets, HTTP, ...).
+pub(crate) fn impurity(imports: &[String], capabilities: &Capabilities) -> Option<String> {
+    imports.iter().find_map(|import| {
+        let interface = import.split('@').next().unwrap_or(import);
+        let (package, _) = interface.split_once('/').unwrap_or((interface, ""));
+        match package {
+            "wasi:cli" | "wasi:io" => None,
+            "wasi:clocks"
+                if matches!(
+                    interface,
+                    "wasi:clocks/wall-clock" | "wasi:clocks/monotonic-clock"
+                ) =>
+            {
+                None
+            }
+            "wasi:random" if capabilities.random_seed.is_some() => None,
+            "wasi:random" => Some(format!(
+                "it imports {import} and no random seed is set, so it draws different numbers in each run; set a seed (--random-seed) to memoise it"
+            )),
+            "wasi:filesystem" => capabilities.read_only_dirs.first().map(|(host, _)| {
+                format!(
+                    "it imports {import} and may read the granted folder {}, whose files can change between runs; grant no folder (--allow-read) to memoise it",
+                    host.display()
+                )
+            }),
+            "wask:runtime" => Some(format!(
+                "it imports {import} (nested tasks), and a memoised result does not follow the tasks it submits"
+            )),
+            _ => Some(format!(
+                "it imports {import}, through which it can observe the world outside the task"
+            )),
+        }
+    })
 }

@@ -26,6 +26,7 @@ pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
                 Goal::ColdStart => cold_start(md, doc)?,
                 Goal::Rss => rss(md, doc)?,
                 Goal::Echo => echo(md, doc)?,
+                Goal::Memo => memo(md, doc)?,
                 Goal::ClusterThroughput | Goal::ClusterRoundTrip | Goal::ClusterSeed(_) => {
                     cluster(md, doc, goal)?;
                 }
@@ -130,6 +131,20 @@ fn rss(md: &mut String, doc: &Document) -> fmt::Result {
         thousands(or_nan(rss.tasks)),
         show(Unit::Bytes, rss.baseline_peak_rss_bytes),
         (or_nan(rss.peak_rss_bytes) - or_nan(rss.baseline_peak_rss_bytes)) / or_nan(rss.tasks),
+    )
+}
+
+fn memo(md: &mut String, doc: &Document) -> fmt::Result {
+    let m = &doc.wask.memo;
+    writeln!(
+        md,
+        "- **Seed demo with --memo**: the first run took {} (each distinct call computed \
+         and stored), the second {}, which is the cost of its hits: each hashes its \
+         arguments into the memo key (SHA-256; an image-filters call hashes a 2 MB \
+         PNG), then reads, verifies and decodes its entry. A digest kept per shared \
+         argument buffer, or a faster hash for the key, would cut the first part.",
+        secs(m.first_s),
+        secs(m.second_s),
     )
 }
 

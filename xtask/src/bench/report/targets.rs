@@ -39,6 +39,7 @@ pub enum Goal {
     ColdStart,
     Rss,
     Echo,
+    Memo,
     ClusterThroughput,
     ClusterRoundTrip,
     ClusterSeed(Seed),
@@ -49,7 +50,7 @@ impl Goal {
     pub fn all() -> Vec<Goal> {
         let mut goals = vec![Goal::RoundTrip, Goal::Throughput];
         goals.extend(Seed::ALL.map(Goal::Kernel));
-        goals.extend([Goal::ColdStart, Goal::Rss, Goal::Echo]);
+        goals.extend([Goal::ColdStart, Goal::Rss, Goal::Echo, Goal::Memo]);
         goals.extend([Goal::ClusterThroughput, Goal::ClusterRoundTrip]);
         goals.extend([Seed::Fibonacci, Seed::ImageFilters].map(Goal::ClusterSeed));
         goals
@@ -66,6 +67,7 @@ impl Goal {
             Goal::ColdStart => "`host run` to first result".into(),
             Goal::Rss => "host peak RSS".into(),
             Goal::Echo => "10 MiB".into(),
+            Goal::Memo => "seed demo with --memo".into(),
             Goal::ClusterThroughput => "cluster no-op throughput".into(),
             Goal::ClusterRoundTrip => "cluster one task in flight".into(),
             Goal::ClusterSeed(seed) => format!("cluster / local parallel: {}", seed.case_title()),
@@ -141,6 +143,17 @@ impl Goal {
                 ray: None,
                 source: "bench brief",
                 failed: lib.echo.wask_generic.error.clone(),
+            },
+            Goal::Memo => Target {
+                measure: "seed demo with --memo: first run / second run (every call memoised)"
+                    .into(),
+                at_most: false,
+                bound: 100.0,
+                unit: Unit::Ratio,
+                measured: doc.wask.memo.speedup,
+                ray: None,
+                source: "issue 12",
+                failed: None,
             },
             Goal::ClusterThroughput => Target {
                 measure: "cluster no-op throughput, 2 worker processes".into(),

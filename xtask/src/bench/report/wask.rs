@@ -12,11 +12,24 @@ use super::document::Seed;
 pub struct Wask {
     pub library: Library,
     pub seed_cases: SeedCases,
+    pub memo: Memo,
     pub cold_start: ColdStarts,
     pub rss: Rss,
     pub hot_path: HotPath,
     pub cluster: super::cluster::Cluster,
     pub authoring: super::authoring::Authoring,
+}
+
+/// The seed demo run twice with `--memo` on an empty memo folder (`measure::memo`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Memo {
+    /// The first run's cases, serial and parallel wall times summed.
+    pub first_s: Option<f64>,
+    /// The second run's, every call answered from the memo folder.
+    pub second_s: Option<f64>,
+    /// The first over the second.
+    pub speedup: Option<f64>,
 }
 
 /// The figures of the `suite` bench target, driven through the `wask` API.
