@@ -511,6 +511,18 @@ async fn run(
     worker
         .running_lock()
         .insert(header.key.clone(), (tenant.clone(), object.clone()));
+    // A cancel entry that came after the check above but before the task was listed
+    // as running found nothing to interrupt; it is in `cancelled` now (the cancel loop
+    // notes a key before it looks for the running task, so one of the two sees the
+    // other).
+    if worker
+        .cancelled
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .contains(&header.key)
+    {
+        let _ = tenant.cancel(&object);
+    }
     let outcome = object.output().await;
     worker.running_lock().remove(&header.key);
     let info = object.run_info();
@@ -717,10 +729,11 @@ async fn cancel_loop(worker: Arc<Worker>, mut events: broadcast::Receiver<async_
                 entry = watch.next() => {
                     let Some(Ok(entry)) = entry else { break };
                     let Some(key) = entry.key.strip_prefix("cancel.") else { continue };
-                    let running = worker.running_lock().get(key).cloned();
-                    // Noted either way: a task not started yet is failed when it
-                    // starts, and a running one's end is the caller's cancel.
+                    // Noted either way, and before looking for the running task
+                    // (see `run`): a task not started yet is failed when it starts,
+                    // and a running one's end is the caller's cancel.
                     worker.cancelled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_owned());
+                    let running = worker.running_lock().get(key).cloned();
                     if let Some((tenant, object)) = running {
                         let _ = tenant.cancel(&object);
                     }
