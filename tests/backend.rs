@@ -9,6 +9,7 @@
 //! (see [`crate::cluster`]). A test that checks something inherently local calls
 //! [`skip_on_cluster`] with its reason, and still runs against the local backend.
 
+use std::io::Write as _;
 use std::process::Output;
 use std::sync::{Mutex, OnceLock};
 
@@ -48,7 +49,12 @@ pub fn skip_on_cluster(reason: &str) -> bool {
     }
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("this test");
-    println!("skipped under the cluster backend: {test}: {reason}");
+    // Written to stderr itself, not through `eprintln!`, which the test harness
+    // captures: a skip shows in every run.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped under the cluster backend: {test}: {reason}"
+    );
     true
 }
 
