@@ -1,13 +1,36 @@
 //! A real cluster for tests: a `nats-server` with JetStream on a free loopback port and
-//! a temporary store, and `host worker` processes, all stopped when dropped.
+//! a temporary store, and `host worker` processes, all stopped when dropped and killed
+//! by the kernel if the thread that started them ends without dropping them.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::host_bin;
+
+/// Makes `command`'s process get SIGKILL when the thread that starts it ends (with its
+/// process, when a test binary exits or is killed), so no server or worker outlives
+/// the test that needed it.
+fn die_with_parent(command: &mut Command) -> &mut Command {
+    let parent = libc::pid_t::try_from(std::process::id()).expect("a pid fits pid_t");
+    // SAFETY: the closure runs between fork and exec and only makes async-signal-safe
+    // system calls.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the signal was asked for.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        })
+    }
+}
 
 /// A `nats-server` process of a test's own.
 #[derive(Debug)]
@@ -46,7 +69,7 @@ impl Nats {
 
     /// (Re)starts the server on the same port and store.
     pub fn restart(&mut self) {
-        let child = Command::new("nats-server")
+        let child = die_with_parent(&mut Command::new("nats-server"))
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
             .arg(&self.store)
             .stdout(Stdio::null())
@@ -89,7 +112,7 @@ impl Worker {
     /// Starts a worker of the cluster at `nats` with `slots` slots and extra flags.
     pub fn start(nats: &Nats, slots: usize, extra: &[&str]) -> Worker {
         let cache = nats.store.join(format!("cache-{}", free_port()));
-        let child = Command::new(host_bin())
+        let child = die_with_parent(&mut Command::new(host_bin()))
             .args([
                 "worker",
                 "--nats",
@@ -152,12 +175,17 @@ impl Cluster {
     }
 
     /// A runtime whose tasks run on this cluster.
-    pub fn runtime(&self, mut config: wask::RuntimeConfig) -> wask::Runtime {
-        config.n_workers = 1;
-        let mut options = wask_cluster::ClusterOptions::new(&self.nats.url());
-        options.ack_wait = Duration::from_secs(2);
-        let driver = wask_cluster::Driver::connect(options).expect("the driver connects");
-        wask::Runtime::with_executor(config, driver as Arc<dyn wask::Executor>)
-            .expect("the runtime starts")
+    pub fn runtime(&self, config: wask::RuntimeConfig) -> wask::Runtime {
+        runtime_at(&self.nats.url(), config)
     }
+}
+
+/// A runtime whose tasks run on the cluster at `url`, through a driver of its own.
+pub fn runtime_at(url: &str, mut config: wask::RuntimeConfig) -> wask::Runtime {
+    config.n_workers = 1;
+    let mut options = wask_cluster::ClusterOptions::new(url);
+    options.ack_wait = Duration::from_secs(2);
+    let driver = wask_cluster::Driver::connect(options).expect("the driver connects");
+    wask::Runtime::with_executor(config, driver as Arc<dyn wask::Executor>)
+        .expect("the runtime starts")
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod backend;
 pub mod cluster;
 pub mod service;
 
@@ -27,6 +28,18 @@ pub fn example_bin(name: &str) -> PathBuf {
     path
 }
 
+/// What cargo sets for a test besides `CARGO_PKG_*` and `CARGO` (which is kept).
+const CARGO_TEST_VARS: [&str; 8] = [
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_MANIFEST_LINKS",
+    "CARGO_CRATE_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
+
 /// Builds one target of `package` into the test's own target dir and profile, and
 /// returns where it is (`relative` to the profile folder).
 fn build_target(package: &str, which: &[&str], relative: &str) -> PathBuf {
@@ -40,6 +53,15 @@ fn build_target(package: &str, which: &[&str], relative: &str) -> PathBuf {
     let profile = profile_dir.file_name().unwrap().to_str().unwrap();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
+    // Cargo gives the test its package's variables; build scripts that watch them
+    // (ring's does) would see them changed and rebuild, here and again in the next
+    // plain `cargo test`.
+    for (name, _) in std::env::vars_os() {
+        let name_str = name.to_string_lossy();
+        if name_str.starts_with("CARGO_PKG_") || CARGO_TEST_VARS.contains(&name_str.as_ref()) {
+            build.env_remove(&name);
+        }
+    }
     build
         .args(["build", "--quiet", "--package", package])
         .args(which)

@@ -1,6 +1,9 @@
 //! Integration tests of the real `host` binary: output, exit codes and error messages.
+//! Every `host run` goes to the test backend (`WASK_TEST_BACKEND`): a local run, or
+//! `--nats URL` to a cluster of worker processes.
 
-use wask_tests::{check, guests, stderr, stdout};
+use wask_tests::backend::{check, host_args};
+use wask_tests::{guests, stderr, stdout};
 
 #[test]
 fn fib_100_prints_its_value() {
@@ -385,15 +388,16 @@ fn exit_code_3_when_results_cannot_be_written_after_tasks_ran() {
 #[test]
 fn a_closed_stdout_ends_the_run_quietly_with_141() {
     use std::io::{BufRead, BufReader};
+    let args = host_args(&[
+        "run",
+        guests::FIBONACCI,
+        "--invoke",
+        "fib(10)",
+        "--repeat",
+        "1000000",
+    ]);
     let mut child = std::process::Command::new(wask_tests::host_bin())
-        .args([
-            "run",
-            guests::FIBONACCI,
-            "--invoke",
-            "fib(10)",
-            "--repeat",
-            "1000000",
-        ])
+        .args(&args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

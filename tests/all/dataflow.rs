@@ -1,5 +1,6 @@
 //! Ray-style dataflow through the library: refs as arguments, failure propagation,
-//! several returns, retries and nested tasks.
+//! several returns, retries and nested tasks, on the test backend
+//! (`WASK_TEST_BACKEND`): the local runtime or a cluster of worker processes.
 
 use std::path::Path;
 
@@ -10,11 +11,10 @@ use wask::{
 use wask_tests::guests;
 
 fn runtime(n_workers: usize) -> Runtime {
-    Runtime::new(RuntimeConfig {
+    wask_tests::backend::runtime(RuntimeConfig {
         n_workers,
         ..RuntimeConfig::default()
     })
-    .unwrap()
 }
 
 fn numbers(ns: impl IntoIterator<Item = u64>) -> Value {

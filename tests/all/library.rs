@@ -1,4 +1,5 @@
-//! Integration tests of the `wask` library against the fibonacci guest.
+//! Integration tests of the `wask` library against the fibonacci guest, on the test
+//! backend (`WASK_TEST_BACKEND`): the local runtime or a cluster of worker processes.
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,11 +8,10 @@ use wask::{CallError, GetError, LoadError, Runtime, RuntimeConfig, TaskError, Va
 use wask_tests::guests;
 
 fn runtime(n_workers: usize) -> Runtime {
-    Runtime::new(RuntimeConfig {
+    wask_tests::backend::runtime(RuntimeConfig {
         n_workers,
         ..RuntimeConfig::default()
     })
-    .expect("the runtime starts")
 }
 
 #[test]
@@ -209,13 +209,13 @@ fn the_compiled_component_cache_is_filled_and_reused() {
         config
     };
     let bytes = std::fs::read(guests::FIBONACCI).unwrap();
-    let rt = Runtime::new(config()).unwrap();
+    let rt = wask_tests::backend::runtime(config());
     assert!(!rt.is_cached(&bytes));
     rt.load(Path::new(guests::FIBONACCI)).unwrap();
     assert!(rt.is_cached(&bytes));
     drop(rt);
     // A second runtime loads the artifact and it runs.
-    let rt = Runtime::new(config()).unwrap();
+    let rt = wask_tests::backend::runtime(config());
     assert!(rt.is_cached(&bytes));
     let fib = rt.load(Path::new(guests::FIBONACCI)).unwrap();
     let object = rt.submit(fib.parse_call("fib(20)").unwrap()).unwrap();

@@ -1,9 +1,14 @@
 //! The one integration-test binary: a module per area, all against guests built from source.
+//!
+//! `library`, `cli`, `dataflow` and `tenants` run against the backend that
+//! `WASK_TEST_BACKEND` names (`local`, the default, or `cluster`; see `tests/backend.rs`);
+//! `cargo xtask test` runs `library` and `cli` against both.
 
-/// The library API: submit, get, wait, put, typed calls and load errors.
+/// The library API: submit, get, wait, put, typed calls and load errors; on either backend.
 mod library;
 
-/// The real `host` binary: output, exit codes and error messages.
+/// The real `host` binary: output, exit codes and error messages; `host run` on either
+/// backend.
 mod cli;
 
 /// Timelines: the Chrome trace and the SVG drawing of a run.

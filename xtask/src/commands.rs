@@ -67,12 +67,27 @@ pub fn images(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The integration-test modules run a second time against a cluster of worker
+/// processes (`WASK_TEST_BACKEND=cluster`, see `tests/backend.rs`).
+/// `dataflow` and `tenants` pass there too when run by hand, but are left out until a
+/// stall seen once two tests' drivers used one tenant name at once is understood.
+const CLUSTER_SUITES: [&str; 2] = ["library::", "cli::"];
+
 /// Bootstraps the guest toolchain and the programs the tests start (`nats-server`,
-/// `chromium`, ...), then runs every test; `extra` goes to `cargo test`.
+/// `chromium`, ...), then runs every test, and then the library and CLI suites again
+/// against a cluster; `extra` goes to `cargo test` (what follows a `--` in it only to
+/// the first run, which runs every test).
 pub fn test(extra: &[String]) -> anyhow::Result<()> {
     bootstrap()?;
     run(Command::new("bash").arg("scripts/test-deps.sh"))?;
-    run(cargo().args(["test", "--workspace"]).args(extra))
+    run(cargo().args(["test", "--workspace"]).args(extra))?;
+    let cargo_flags = extra.split(|a| a == "--").next().unwrap_or_default();
+    run(cargo()
+        .args(["test", "--package", "wask-tests", "--test", "all"])
+        .args(cargo_flags)
+        .arg("--")
+        .args(CLUSTER_SUITES)
+        .env("WASK_TEST_BACKEND", "cluster"))
 }
 
 /// cargo fmt --check (host and guests) and clippy -D warnings.

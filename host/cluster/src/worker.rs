@@ -60,6 +60,9 @@ fn worker_id() -> String {
 
 /// Tasks a worker holds (running, or with a result on its way) per slot.
 const INFLIGHT_PER_SLOT: usize = 4;
+/// Places for nested tasks between pulled and acked: a count for a stopping worker to
+/// wait on, far above any real tree of tasks, not a bound (see `Worker::nested_inflight`).
+const NESTED_COUNT: u32 = 1 << 20;
 
 /// A component being fetched and loaded once, for every task that asks for it.
 type Loading = OnceCell<Result<TaskComponent, String>>;
@@ -77,6 +80,11 @@ struct Worker {
     /// result is written and acked, so a slot is free for the next task while the last
     /// one's result travels, and a stopping worker knows when every result is out.
     inflight: Arc<Semaphore>,
+    /// Nested tasks between pulled and acked, counted but not bounded: a nested task
+    /// whose parent holds a slot and an in-flight place must never wait for one, or a
+    /// parent waiting on its children (or top-level tasks queued behind it for a slot)
+    /// could keep them from ever starting.
+    nested_inflight: Arc<Semaphore>,
     /// Set when the worker stops: a task cancelled because of that goes back to the
     /// queue instead of failing.
     stopping: std::sync::atomic::AtomicBool,
@@ -113,6 +121,7 @@ pub async fn run_worker(
         id,
         slots: Arc::new(Semaphore::new(options.slots.max(1))),
         inflight: Arc::new(Semaphore::new(INFLIGHT_PER_SLOT * options.slots.max(1))),
+        nested_inflight: Arc::new(Semaphore::new(NESTED_COUNT as usize)),
         stopping: std::sync::atomic::AtomicBool::new(false),
         options,
         client,
@@ -151,10 +160,12 @@ pub async fn run_worker(
     }
     // Then every pulled task's result written and acked (or handed back).
     let all = u32::try_from(INFLIGHT_PER_SLOT * worker.options.slots.max(1)).unwrap_or(u32::MAX);
-    let _ = tokio::time::timeout(
-        worker.options.grace + Duration::from_secs(5),
-        worker.inflight.acquire_many(all),
-    )
+    let _ = tokio::time::timeout(worker.options.grace + Duration::from_secs(5), async {
+        let _ = tokio::join!(
+            worker.inflight.acquire_many(all),
+            worker.nested_inflight.acquire_many(NESTED_COUNT),
+        );
+    })
     .await;
     for task in tasks {
         task.abort();
@@ -322,7 +333,17 @@ async fn drain(
 /// Runs a task on a slot of its own (waiting if another loop took the last one); a
 /// nested task runs without one.
 async fn dispatch(worker: &Arc<Worker>, msg: jetstream::Message, nested: bool) {
-    let Ok(inflight) = worker.inflight.clone().acquire_owned().await else {
+    let inflight = if nested {
+        worker.nested_inflight.clone().try_acquire_owned()
+    } else {
+        worker
+            .inflight
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| tokio::sync::TryAcquireError::Closed)
+    };
+    let Ok(inflight) = inflight else {
         return;
     };
     let slot = if nested {
@@ -512,6 +533,18 @@ async fn run(
     worker
         .running_lock()
         .insert(header.key.clone(), (tenant.clone(), object.clone()));
+    // A cancel entry that came after the check above but before the task was listed
+    // as running found nothing to interrupt; it is in `cancelled` now (the cancel loop
+    // notes a key before it looks for the running task, so one of the two sees the
+    // other).
+    if worker
+        .cancelled
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .contains(&header.key)
+    {
+        let _ = tenant.cancel(&object);
+    }
     let outcome = object.output().await;
     worker.running_lock().remove(&header.key);
     let info = object.run_info();
@@ -718,10 +751,11 @@ async fn cancel_loop(worker: Arc<Worker>, mut events: broadcast::Receiver<async_
                 entry = watch.next() => {
                     let Some(Ok(entry)) = entry else { break };
                     let Some(key) = entry.key.strip_prefix("cancel.") else { continue };
-                    let running = worker.running_lock().get(key).cloned();
-                    // Noted either way: a task not started yet is failed when it
-                    // starts, and a running one's end is the caller's cancel.
+                    // Noted either way, and before looking for the running task
+                    // (see `run`): a task not started yet is failed when it starts,
+                    // and a running one's end is the caller's cancel.
                     worker.cancelled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_owned());
+                    let running = worker.running_lock().get(key).cloned();
                     if let Some((tenant, object)) = running {
                         let _ = tenant.cancel(&object);
                     }
