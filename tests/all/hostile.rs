@@ -38,8 +38,35 @@ fn err_text(result: Result<Value, GetError>) -> String {
     }
 }
 
+/// Runs the test named `name` (a path under the test binary) alone in a child
+/// process, so what it measures of the process (its resident memory) is its own and
+/// not that of tests running beside it; true in that child.
+fn alone_in_a_process(name: &str) -> bool {
+    const CHILD: &str = "WASK_TEST_ALONE";
+    if std::env::var_os(CHILD).is_some() {
+        return true;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "{name} failed alone in its process:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
+
 #[test]
 fn every_attack_ends_with_its_own_typed_error_while_benign_tasks_succeed() {
+    if !alone_in_a_process(
+        "hostile::every_attack_ends_with_its_own_typed_error_while_benign_tasks_succeed",
+    ) {
+        return;
+    }
     let limits = Limits {
         deadline: Some(Duration::from_secs(20)),
         max_memory_bytes: 256 << 20,
