@@ -46,24 +46,43 @@ async fn kv_bucket(
     ttl: Duration,
 ) -> Result<kv::Store, ClusterError> {
     let fail = nats_error(bucket);
-    js.get_or_create_stream(stream::Config {
-        name: format!("KV_{bucket}"),
-        description: Some(String::new()),
-        subjects: vec![format!("$KV.{bucket}.>")],
-        max_messages_per_subject: 1,
-        max_age: ttl,
-        storage: StorageType::File,
-        num_replicas: 1,
-        allow_rollup: true,
-        deny_delete: true,
-        deny_purge: false,
-        allow_direct: true,
-        discard: DiscardPolicy::New,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| fail(&e))?;
+    stream(
+        js,
+        stream::Config {
+            name: format!("KV_{bucket}"),
+            description: Some(String::new()),
+            subjects: vec![format!("$KV.{bucket}.>")],
+            max_messages_per_subject: 1,
+            max_age: ttl,
+            storage: StorageType::File,
+            num_replicas: 1,
+            allow_rollup: true,
+            deny_delete: true,
+            deny_purge: false,
+            allow_direct: true,
+            discard: DiscardPolicy::New,
+            ..Default::default()
+        },
+    )
+    .await?;
     js.get_key_value(bucket).await.map_err(|e| fail(&e))
+}
+
+/// Opens a stream, making it if it is missing. Processes starting together on a new
+/// server may both find it missing: the one whose creation fails (JetStream says the
+/// subjects overlap) opens the one the other made.
+async fn stream(
+    js: &jetstream::Context,
+    config: stream::Config,
+) -> Result<stream::Stream, ClusterError> {
+    let name = config.name.clone();
+    match js.get_or_create_stream(config).await {
+        Ok(stream) => Ok(stream),
+        Err(e) => js
+            .get_stream(&name)
+            .await
+            .map_err(|_| nats_error(&name)(&e)),
+    }
 }
 
 async fn object_store(
@@ -73,29 +92,34 @@ async fn object_store(
     let fail = nats_error(bucket);
     match js.get_object_store(bucket).await {
         Ok(store) => Ok(store),
-        Err(_) => js
+        Err(_) => match js
             .create_object_store(object_store::Config {
                 bucket: bucket.to_owned(),
                 storage: StorageType::File,
                 ..Default::default()
             })
             .await
-            .map_err(|e| fail(&e)),
+        {
+            Ok(store) => Ok(store),
+            // Made by another process meanwhile (see `stream`).
+            Err(e) => js.get_object_store(bucket).await.map_err(|_| fail(&e)),
+        },
     }
 }
 
 /// Makes or opens everything the cluster keeps in JetStream.
 pub async fn buckets(js: &jetstream::Context) -> Result<Buckets, ClusterError> {
-    let tasks = js
-        .get_or_create_stream(stream::Config {
+    let tasks = stream(
+        js,
+        stream::Config {
             name: names::TASKS_STREAM.to_owned(),
             subjects: vec![names::TASKS_SUBJECTS.to_owned()],
             retention: RetentionPolicy::WorkQueue,
             storage: StorageType::File,
             ..Default::default()
-        })
-        .await
-        .map_err(|e| nats_error(names::TASKS_STREAM)(&e))?;
+        },
+    )
+    .await?;
     Ok(Buckets {
         results: kv_bucket(js, names::RESULTS_BUCKET, RESULT_TTL).await?,
         state: kv_bucket(js, names::STATE_BUCKET, RESULT_TTL).await?,
