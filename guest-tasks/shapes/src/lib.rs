@@ -80,6 +80,51 @@ impl Guest for Shapes {
     fn make_string(n: u32) -> String {
         "x".repeat(n as usize)
     }
+
+    fn blob_size(b: Blob) -> u64 {
+        (b.name.len() + b.data.len()) as u64
+    }
+
+    fn concat(s: String, data: Vec<u8>) -> Vec<u8> {
+        let mut out = s.into_bytes();
+        out.extend_from_slice(&data);
+        out
+    }
+
+    fn strip_prefix(data: Vec<u8>, prefix: String) -> Result<Vec<u8>, String> {
+        data.strip_prefix(prefix.as_bytes())
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("the data does not start with {prefix:?}"))
+    }
+
+    fn chunks(data: Vec<u8>, size: u32) -> Vec<Vec<u8>> {
+        data.chunks(size.max(1) as usize)
+            .map(<[u8]>::to_vec)
+            .collect()
+    }
+
+    fn join(parts: Vec<Vec<u8>>) -> Vec<u8> {
+        let mut out = Vec::new();
+        for part in parts {
+            out.push(part.len() as u8);
+            out.extend_from_slice(&part);
+        }
+        out
+    }
+
+    fn describe(s: Shape, tag: Option<String>, p: Perms) -> String {
+        format!("{s:?} {tag:?} {p:?}")
+    }
+
+    fn four_points(a: Point, b: Point, c: Point, d: Point) -> (i64, u32) {
+        let points = [a, b, c, d];
+        let sum = points.iter().map(|p| i64::from(p.x) + i64::from(p.y)).sum();
+        let labels = points
+            .iter()
+            .map(|p| p.label.as_ref().map_or(0, String::len))
+            .sum::<usize>();
+        (sum, u32::try_from(labels).unwrap_or(u32::MAX))
+    }
 }
 
 export!(Shapes);

@@ -193,9 +193,9 @@ fn call_export(
 ) -> wasmtime::Result<Option<Value>> {
     if let Some(result) = func
         .fast()
-        .and_then(|shape| fast::call(shape, instance, store, func.index(), args))
+        .and_then(|plan| fast::call(plan, instance, store, func.index(), args))
     {
-        return result.map(Some);
+        return result;
     }
     let f = instance
         .get_func(&mut *store, func.index())
