@@ -130,9 +130,10 @@ fn new_store(
         },
     );
     store.limiter(|state| &mut state.limiter);
-    // The generic path lifts a result into a value per element; let it carry a result
-    // up to the task's result limit, so that limit (not wasmtime's default of 128 MiB
-    // of hostcall data) is the one a large result meets.
+    // The generic path lifts a result into a value per element (the bulk path spends
+    // one unit per byte of a `list<u8>`); let either carry a result up to the task's
+    // result limit, so that limit (not wasmtime's default of 128 MiB of hostcall data)
+    // is the one a large result meets.
     store.set_hostcall_fuel(
         limits
             .max_result_bytes
