@@ -687,7 +687,8 @@ mod anchor {
     use wasmtime::component::{Component, InstancePre, Linker, Val};
     use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
-    pub fn instance_pre(wasm: &Path) -> anyhow::Result<(Engine, InstancePre<()>)> {
+    /// The anchor's engine: a pooling allocator, otherwise wasmtime's defaults.
+    pub fn engine() -> anyhow::Result<Engine> {
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(4)
             .total_core_instances(32)
@@ -698,7 +699,11 @@ mod anchor {
         config
             .wasm_component_model(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config)?;
+        Ok(Engine::new(&config)?)
+    }
+
+    fn instance_pre(wasm: &Path) -> anyhow::Result<(Engine, InstancePre<()>)> {
+        let engine = engine()?;
         let component = Component::from_file(&engine, wasm)?;
         let pre = Linker::<()>::new(&engine).instantiate_pre(&component)?;
         Ok((engine, pre))

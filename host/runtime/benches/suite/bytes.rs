@@ -12,7 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, ensure};
 use serde_json::{Value as Json, json};
 use wask::{Runtime, RuntimeConfig, TaskComponent, Value};
-use wasmtime::component::{ComponentType, Lift, Lower};
+use wasmtime::component::{ComponentType, Lift, Lower, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::{Sizes, load, log, median};
 
@@ -40,6 +41,13 @@ struct Shape {
 
 fn input(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i.wrapping_mul(31) % 251) as u8).collect()
+}
+
+/// The prefix `strip-prefix` takes off: `data` with its first bytes replaced by it.
+const PREFIX: &str = "head";
+
+fn prefixed(data: &[u8]) -> Vec<u8> {
+    [PREFIX.as_bytes(), &data[PREFIX.len()..]].concat()
 }
 
 fn text(data: &[u8]) -> String {
@@ -93,16 +101,16 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "(list<u8>, string) -> result<list<u8>, string>",
             export: "strip-prefix",
-            args: |data| vec![Value::bytes(data), Value::String(text(&data[..4]))],
+            args: |data| vec![Value::bytes(&prefixed(data)), Value::String(PREFIX.into())],
             check: |out, data| match out {
                 Value::Result(Ok(Some(v))) => matches!(&**v, Value::Bytes(b) if **b == data[4..]),
                 _ => false,
             },
             typed: |a, data| {
-                let prefix = text(&data[..4]);
+                let input = prefixed(data);
                 a.call::<(&[u8], &str), (Result<Vec<u8>, String>,)>(
                     "strip-prefix",
-                    (data, &prefix),
+                    (&input, PREFIX),
                     |(out,)| out.is_ok_and(|b| b == data[4..]),
                 )
             },
@@ -121,13 +129,38 @@ fn shapes() -> Vec<Shape> {
     ]
 }
 
-/// Plain wasmtime with the shapes guest, as `super::anchor` sets it up.
+/// Plain wasmtime with the shapes guest: `super::anchor`'s engine, and a linker with
+/// WASI (the guest imports it; the calls measured never use it).
 struct Anchor {
     engine: wasmtime::Engine,
-    pre: wasmtime::component::InstancePre<()>,
+    pre: wasmtime::component::InstancePre<Wasi>,
+}
+
+/// Per-store WASI state of the anchor.
+struct Wasi {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Wasi {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
 }
 
 impl Anchor {
+    fn new(wasm: &Path) -> anyhow::Result<Self> {
+        let engine = super::anchor::engine()?;
+        let component = wasmtime::component::Component::from_file(&engine, wasm)?;
+        let mut linker = wasmtime::component::Linker::<Wasi>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        let pre = linker.instantiate_pre(&component)?;
+        Ok(Anchor { engine, pre })
+    }
+
     /// One typed call in a fresh store; its time, once `ok` accepts the result.
     fn call<P, R>(
         &mut self,
@@ -140,7 +173,13 @@ impl Anchor {
         R: wasmtime::component::ComponentNamedList + Lift + 'static,
     {
         let started = Instant::now();
-        let mut store = wasmtime::Store::new(&self.engine, ());
+        let mut store = wasmtime::Store::new(
+            &self.engine,
+            Wasi {
+                ctx: WasiCtx::builder().build(),
+                table: ResourceTable::new(),
+            },
+        );
         let instance = self.pre.instantiate(&mut store)?;
         let f = instance.get_typed_func::<P, R>(&mut store, name)?;
         let out = f.call(&mut store, params)?;
@@ -169,28 +208,36 @@ fn memory() -> anyhow::Result<(u64, u64)> {
     Ok((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-/// One Wask call: its time and the peak memory it added, in bytes.
+/// One Wask call: its time, the wasm call's own (lowering and lifting included) and
+/// the peak memory it added, in bytes.
 fn wask_call(
     runtime: &Runtime,
     component: &TaskComponent,
     shape: &Shape,
     data: &[u8],
-) -> anyhow::Result<(f64, u64)> {
+) -> anyhow::Result<(f64, f64, u64)> {
     let args = (shape.args)(data);
     // Resets VmHWM to the current resident size (Linux 4.0 and later).
     std::fs::write("/proc/self/clear_refs", "5")?;
     let (before, _) = memory()?;
+    runtime.start_timeline();
     let started = Instant::now();
     let call = component.call(shape.export, args)?;
     let out = runtime.get(&runtime.submit(call)?, None)?;
     let elapsed = started.elapsed().as_secs_f64();
     let (_, peak) = memory()?;
+    let timeline = runtime.take_timeline();
     ensure!(
         (shape.check)(&out, data),
         "{} returned another value",
         shape.export
     );
-    Ok((elapsed, peak.saturating_sub(before)))
+    let call_s = timeline
+        .spans
+        .iter()
+        .find_map(|span| Some((span.returned? - span.instantiated?).as_secs_f64()))
+        .unwrap_or(f64::NAN);
+    Ok((elapsed, call_s, peak.saturating_sub(before)))
 }
 
 /// Each path's median time and largest added memory over `repeats` calls, after one
@@ -203,11 +250,13 @@ fn wask_path(
     repeats: usize,
 ) -> Json {
     let mut times = Vec::new();
+    let mut calls = Vec::new();
     let mut peak = 0;
     for i in 0..=repeats {
         match wask_call(runtime, component, shape, data) {
-            Ok((t, p)) if i > 0 => {
+            Ok((t, c, p)) if i > 0 => {
                 times.push(t);
+                calls.push(c);
                 peak = peak.max(p);
             }
             Ok(_) => {}
@@ -216,6 +265,7 @@ fn wask_path(
     }
     json!({
         "p50_s": median(&times),
+        "call_p50_s": median(&calls),
         "peak_added_bytes": peak,
         "peak_over_value": peak as f64 / BYTES as f64,
     })
@@ -233,8 +283,7 @@ fn runtime(bulk_path: bool) -> anyhow::Result<Runtime> {
 
 /// The figures of every shape, as a JSON list.
 pub fn shapes_figures(wasm: &Path, sizes: &Sizes) -> anyhow::Result<Json> {
-    let (engine, pre) = super::anchor::instance_pre(wasm)?;
-    let mut anchor = Anchor { engine, pre };
+    let mut anchor = Anchor::new(wasm)?;
     let bulk = runtime(true)?;
     let generic = runtime(false)?;
     let on_bulk = load(&bulk, wasm)?;
@@ -260,11 +309,15 @@ pub fn shapes_figures(wasm: &Path, sizes: &Sizes) -> anyhow::Result<Json> {
         );
         let ratio = |path: &Json| path["p50_s"].as_f64().map(|p| p / typed_p50);
         log(format!(
-            "bytes {}: typed {:.2} ms, bulk {:?}×, generic {:?}×",
+            "bytes {}: typed {:.2} ms; bulk {:.2} ms (call {:.2} ms, memory {:.2}×); \
+             generic {:.2} ms (memory {:.2}×)",
             shape.name,
             typed_p50 * 1e3,
-            ratio(&b),
-            ratio(&g)
+            b["p50_s"].as_f64().unwrap_or(f64::NAN) * 1e3,
+            b["call_p50_s"].as_f64().unwrap_or(f64::NAN) * 1e3,
+            b["peak_over_value"].as_f64().unwrap_or(f64::NAN),
+            g["p50_s"].as_f64().unwrap_or(f64::NAN) * 1e3,
+            g["peak_over_value"].as_f64().unwrap_or(f64::NAN),
         ));
         rows.push(json!({
             "shape": shape.name,
