@@ -88,6 +88,11 @@ fn both_paths_give_the_same_value_for_every_shape() {
             r#"describe(rect({x: 1, y: 2, label: some("l")}), some("t"), {write})"#,
             "describe(circle(1.0), none, {read, write, exec})",
             "describe(empty, none, {})",
+            r#"print-scalars(true, -5, -300, -1.5, 'x', green, some(7), "s")"#,
+            r#"print-scalars(false, 127, 32767, nan, '\u{10ffff}', red, none, "")"#,
+            "make-scalars(-7)",
+            "make-scalars(0)",
+            "make-scalars(1234567)",
             r#"four-points({x: 1, y: 2, label: some("ab")}, {x: 3, y: 4, label: none}, {x: 5, y: 6, label: none}, {x: 7, y: 8, label: some("c")})"#,
         ],
     );
