@@ -35,6 +35,10 @@ fn main() {
             name.to_uppercase().replace('-', "_")
         );
     }
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("guests.rs");
-    std::fs::write(out, consts).unwrap();
+    // Written beside and renamed into place, never over the old file: a target folder
+    // seeded with hard links shares that file with other checkouts.
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let fresh = out_dir.join("guests.rs.new");
+    std::fs::write(&fresh, consts).unwrap();
+    std::fs::rename(fresh, out_dir.join("guests.rs")).unwrap();
 }

@@ -20,6 +20,9 @@ mod seed_cases;
 /// Tenants: ownership, quotas, concurrency caps, fair turns, cancel.
 mod tenants;
 
+/// The bulk path for strings and lists against the generic path, and large bytes.
+mod bulk;
+
 /// Dataflow: refs as arguments, upstream failures, several returns, retries, nesting.
 mod dataflow;
 

@@ -1,6 +1,7 @@
 //! The library-level figures of `cargo xtask bench`, printed as one JSON object: no-op
 //! round trip and throughput, instantiation cost, seed kernels in wasm against the same
-//! kernels built natively, and a 10 MiB `list<u8>` through the typed and generic paths.
+//! kernels built natively, a 10 MiB `list<u8>` through the typed and generic paths, and
+//! with `--shapes` 10 MiB of bytes through several signatures on each path.
 //!
 //! A bench target without a harness, so it is built with the bench profile (optimised
 //! like the release host) and the native kernels from `wask-kernels` are optimised the
@@ -32,9 +33,13 @@ use serde_json::{Value as Json, json};
 use wask::{Call, Runtime, RuntimeConfig, TaskComponent, Timeline, Value};
 use wask_kernels::{fibonacci, image_filters, monte_carlo};
 
+/// Bytes through several signatures (`--shapes`).
+#[path = "suite/bytes.rs"]
+mod bytes;
+
 const USAGE: &str = "usage: suite [--quick] --noop WASM [--fibonacci WASM] \
     [--monte-carlo-pi WASM] [--image-filters WASM --images DIR] [--fib-size N] \
-    [--pi-tasks N] [--pi-samples N] [--out FILE]";
+    [--pi-tasks N] [--pi-samples N] [--shapes WASM] [--out FILE]";
 
 /// Bytes sent into `echo` and back: the "10 MB" of the issue.
 const ECHO_BYTES: usize = 10 << 20;
@@ -50,6 +55,7 @@ struct Args {
     monte_carlo_pi: Option<PathBuf>,
     image_filters: Option<PathBuf>,
     images: Option<PathBuf>,
+    shapes: Option<PathBuf>,
     fib_size: u32,
     pi_tasks: u64,
     pi_samples: u64,
@@ -120,6 +126,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--monte-carlo-pi" => args.monte_carlo_pi = Some(value()?.into()),
             "--image-filters" => args.image_filters = Some(value()?.into()),
             "--images" => args.images = Some(value()?.into()),
+            "--shapes" => args.shapes = Some(value()?.into()),
             "--fib-size" => args.fib_size = value()?.parse().context("--fib-size")?,
             "--pi-tasks" => args.pi_tasks = value()?.parse().context("--pi-tasks")?,
             "--pi-samples" => args.pi_samples = value()?.parse().context("--pi-samples")?,
@@ -145,6 +152,9 @@ fn main() -> anyhow::Result<()> {
     report["throughput"] = throughput(&args, &sizes, cores)?;
     report["kernels"] = kernels(&args, &sizes)?;
     report["echo"] = echo(&args, &sizes)?;
+    if let Some(shapes) = &args.shapes {
+        report["bytes_shapes"] = bytes::shapes_figures(shapes, &sizes)?;
+    }
     report["total_s"] = json!(started.elapsed().as_secs_f64());
     let text = serde_json::to_string_pretty(&report)?;
     match &args.out {
@@ -677,7 +687,8 @@ mod anchor {
     use wasmtime::component::{Component, InstancePre, Linker, Val};
     use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
-    fn instance_pre(wasm: &Path) -> anyhow::Result<(Engine, InstancePre<()>)> {
+    /// The anchor's engine: a pooling allocator, otherwise wasmtime's defaults.
+    pub fn engine() -> anyhow::Result<Engine> {
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(4)
             .total_core_instances(32)
@@ -688,7 +699,11 @@ mod anchor {
         config
             .wasm_component_model(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config)?;
+        Ok(Engine::new(&config)?)
+    }
+
+    fn instance_pre(wasm: &Path) -> anyhow::Result<(Engine, InstancePre<()>)> {
+        let engine = engine()?;
         let component = Component::from_file(&engine, wasm)?;
         let pre = Linker::<()>::new(&engine).instantiate_pre(&component)?;
         Ok((engine, pre))

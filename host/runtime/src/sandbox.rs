@@ -67,6 +67,10 @@ pub struct SandboxConfig {
     pub max_wasm_stack: usize,
     /// Meter fuel, so tasks can be given [`wask_core::Limits::fuel`] (costs some speed).
     pub fuel: bool,
+    /// Move strings and lists through the bulk path (`sandbox/fast.rs`), one copy
+    /// each way. Off, every call takes wasmtime's per-element `Val` path: for
+    /// comparing the two, not for use.
+    pub bulk_path: bool,
 }
 
 impl Default for SandboxConfig {
@@ -79,6 +83,7 @@ impl Default for SandboxConfig {
             max_memory_bytes: wask_core::Limits::default().max_memory_bytes,
             max_wasm_stack: 512 << 10,
             fuel: false,
+            bulk_path: true,
         }
     }
 }

@@ -29,6 +29,8 @@ pub fn suite(bench: &mut Bench) -> anyhow::Result<Json> {
         .args(["--fib-size", &options.fib_size.to_string()])
         .args(["--pi-tasks", &options.pi_tasks.to_string()])
         .args(["--pi-samples", &options.pi_samples.to_string()])
+        .arg("--shapes")
+        .arg(bench.guest("shapes")?)
         .arg("--out")
         .arg(&out);
     bench.run(&mut cmd)?;

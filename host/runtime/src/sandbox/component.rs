@@ -17,7 +17,7 @@ pub struct TaskFunction {
     signature: Signature,
     index: ComponentExportIndex,
     /// Set when the signature moves bytes in a form the bulk path takes.
-    fast: Option<fast::Shape>,
+    fast: Option<fast::Plan>,
 }
 
 impl std::fmt::Debug for TaskFunction {
@@ -39,7 +39,7 @@ impl TaskFunction {
         self.index
     }
 
-    pub(super) fn fast(&self) -> Option<fast::Shape> {
+    pub(super) fn fast(&self) -> Option<fast::Plan> {
         self.fast
     }
 }
@@ -217,8 +217,13 @@ fn core_instances(bytes: &[u8]) -> usize {
         .sum()
 }
 
-/// The component's exported functions, with their signatures in Wask's types.
-fn exported_functions(component: &Component, engine: &wasmtime::Engine) -> Vec<TaskFunction> {
+/// The component's exported functions, with their signatures in Wask's types; with
+/// `bulk_path` off, every call takes the generic path.
+fn exported_functions(
+    component: &Component,
+    engine: &wasmtime::Engine,
+    bulk_path: bool,
+) -> Vec<TaskFunction> {
     let mut functions = Vec::new();
     for (export_name, item) in component.component_type().exports(engine) {
         let ComponentItem::ComponentFunc(func) = item.ty else {
@@ -233,7 +238,7 @@ fn exported_functions(component: &Component, engine: &wasmtime::Engine) -> Vec<T
             .collect();
         let result = func.results().next().map(|ty| convert::value_type(&ty));
         functions.push(TaskFunction {
-            fast: fast::shape_of(&params, result.as_ref()),
+            fast: fast::plan(&params, result.as_ref()).filter(|_| bulk_path),
             signature: Signature::new(export_name, params, result),
             index,
         });
@@ -265,7 +270,7 @@ pub(super) fn load(
             message: format!("{e:#}"),
         })?;
     let engine = &sandbox.engine;
-    let functions = exported_functions(&component, engine);
+    let functions = exported_functions(&component, engine, sandbox.config.bulk_path);
     if functions.is_empty() {
         return Err(LoadError::NoFunctions {
             path: path.to_owned(),

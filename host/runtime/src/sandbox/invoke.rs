@@ -137,9 +137,10 @@ fn new_store(
         },
     );
     store.limiter(|state| &mut state.limiter);
-    // The generic path lifts a result into a value per element; let it carry a result
-    // up to the task's result limit, so that limit (not wasmtime's default of 128 MiB
-    // of hostcall data) is the one a large result meets.
+    // The generic path lifts a result into a value per element (the bulk path spends
+    // one unit per byte of a `list<u8>`); let either carry a result up to the task's
+    // result limit, so that limit (not wasmtime's default of 128 MiB of hostcall data)
+    // is the one a large result meets.
     store.set_hostcall_fuel(
         limits
             .max_result_bytes
@@ -200,9 +201,9 @@ fn call_export(
 ) -> wasmtime::Result<Option<Value>> {
     if let Some(result) = func
         .fast()
-        .and_then(|shape| fast::call(shape, instance, store, func.index(), args))
+        .and_then(|plan| fast::call(plan, instance, store, func.index(), args))
     {
-        return result.map(Some);
+        return result;
     }
     let f = instance
         .get_func(&mut *store, func.index())

@@ -13,6 +13,7 @@ pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
     seed_cases(md, doc)?;
     kernels(md, doc)?;
     echo(md, doc)?;
+    bytes_shapes(md, doc)?;
     cold_start(md, doc)?;
     rss(md, doc)?;
     hot_path(md, doc)
@@ -173,7 +174,7 @@ fn echo(md: &mut String, doc: &Document) -> fmt::Result {
     writeln!(md, "### 10 MiB `list<u8>` in and out of a task\n")?;
     writeln!(
         md,
-        "- typed path (`TypedFunc`, the anchor): **{}**\n- Wask's generic path: {}\n- \
+        "- typed path (`TypedFunc`, the anchor): **{}**\n- Wask's path (the bulk path): {}\n- \
          wasmtime's `Val` path alone, hostcall fuel raised: {}\n- generic/typed: **{}**\n- \
          at 1 MiB: typed {}, Wask generic {}, ratio {}\n",
         secs(echo.typed.p50_s),
@@ -187,6 +188,47 @@ fn echo(md: &mut String, doc: &Document) -> fmt::Result {
             .map_or_else(|| or_dash(small.wask_generic.error.as_deref()), duration),
         ratio(small.ratio_generic_over_typed),
     )
+}
+
+fn bytes_shapes(md: &mut String, doc: &Document) -> fmt::Result {
+    let rows = &doc.wask.library.bytes_shapes;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        md,
+        "### 10 MiB of bytes through several signatures
+"
+    )?;
+    writeln!(
+        md,
+        "Each call in a fresh instance: plain wasmtime's `TypedFunc` (the anchor), Wask's \
+         bulk path (the default) and its generic path (`bulk_path: false`). Time as a \
+         multiple of the typed call; memory is the peak one call added to the process \
+         (`VmHWM`), as a multiple of the 10 MiB value.\n"
+    )?;
+    writeln!(
+        md,
+        "| signature | typed | bulk / typed | bulk memory | generic / typed | generic memory |"
+    )?;
+    writeln!(md, "|---|---|---|---|---|---|")?;
+    let times = |r: Option<f64>| r.map_or("—".into(), |r| format!("{r:.2}×"));
+    let path = |p: &super::wask::BytesPath, ratio: Option<f64>| match &p.error {
+        Some(e) => (format!("failed: `{e}`"), "—".to_owned()),
+        None => (times(ratio), times(p.peak_over_value)),
+    };
+    for row in rows {
+        let (bulk, bulk_memory) = path(&row.bulk, row.ratio_bulk_over_typed);
+        let (generic, generic_memory) = path(&row.generic, row.ratio_generic_over_typed);
+        writeln!(
+            md,
+            "| `{}` | {} | **{bulk}** | {bulk_memory} | {generic} | {generic_memory} |",
+            row.shape,
+            secs(row.typed_p50_s),
+        )?;
+    }
+    md.push('\n');
+    Ok(())
 }
 
 fn cold_start(md: &mut String, doc: &Document) -> fmt::Result {

@@ -125,6 +125,11 @@ const METHOD: &str = "
   wasmtime's `TypedFunc<(Vec<u8>,), (Vec<u8>,)>` directly. Generic: Wask's path,
   `bytes_value`, `TaskComponent::call`, `submit`, `get`, `value_bytes`. The bytes that
   come back are compared with those sent.
+- **10 MiB through several signatures**: the shapes guest's `byte-count`, `string-len`,
+  `echo-blob`, `strip-prefix` and `make-bytes`, each in a fresh instance: wasmtime's
+  `TypedFunc` with Rust types (the anchor), Wask's bulk path and Wask's generic path
+  (`SandboxConfig::bulk_path` off); every result is checked. Memory is the process's
+  `VmHWM` after a reset (`/proc/self/clear_refs`), less its resident size before the call.
 - **Cold start**: `host run` of one call from spawn to its first line on stdout; \"warm
   cache\" after a first run filled `--cache-dir`, \"no cache\" with `--no-cache` (Cranelift
   compiles each time).

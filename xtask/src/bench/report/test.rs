@@ -47,6 +47,34 @@ fn a_report_without_figures_renders() {
 }
 
 #[test]
+fn the_bytes_shapes_table_shows_each_path_against_the_typed_call() {
+    let doc = Document::from_json(&json!({
+        "wask": { "library": { "bytes_shapes": [
+            {
+                "shape": "list<u8> -> u64",
+                "bytes": 10_485_760,
+                "typed_p50_s": 0.019,
+                "ratio_bulk_over_typed": 0.64,
+                "ratio_generic_over_typed": 42.3,
+                "bulk": { "p50_s": 0.0123, "call_p50_s": 0.0096, "peak_over_value": 1.0 },
+                "generic": { "p50_s": 0.808, "peak_over_value": 41.0 },
+            },
+            { "shape": "string -> u32", "generic": { "error": "fuel" } },
+        ] } },
+    }))
+    .unwrap();
+    let md = markdown(&doc);
+    assert!(
+        md.contains("| `list<u8> -> u64` | 19.00 ms | **0.64×** | 1.00× | 42.30× | 41.00× |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `string -> u32` | n/a | **—** | — | failed: `fuel` | — |"),
+        "{md}"
+    );
+}
+
+#[test]
 fn a_section_the_report_does_not_know_yet_is_skipped() {
     let doc = Document::from_json(&json!({ "cluster": { "nodes": 3 }, "mode": "quick" }));
     assert_eq!(doc.unwrap().mode.as_deref(), Some("quick"));

@@ -41,6 +41,33 @@ pub struct Library {
     pub instantiation: Instantiation,
     pub kernels: Kernels,
     pub echo: Echo,
+    /// 10 MiB of bytes through several signatures; empty in reports made before.
+    pub bytes_shapes: Vec<BytesShape>,
+}
+
+/// One signature moving 10 MiB: plain wasmtime's typed call, and Wask's bulk and
+/// generic paths with the peak host memory each added.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BytesShape {
+    /// The WIT signature.
+    pub shape: String,
+    pub bytes: Option<u64>,
+    pub typed_p50_s: Option<f64>,
+    pub ratio_bulk_over_typed: Option<f64>,
+    pub ratio_generic_over_typed: Option<f64>,
+    pub bulk: BytesPath,
+    pub generic: BytesPath,
+}
+
+/// One Wask path of a [`BytesShape`], or why it failed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BytesPath {
+    pub p50_s: Option<f64>,
+    /// The largest memory one call added, as a multiple of the value's size.
+    pub peak_over_value: Option<f64>,
+    pub error: Option<String>,
 }
 
 /// Percentiles and the like of many timed runs.
