@@ -39,23 +39,7 @@ impl Natural {
             (&other.limbs, &self.limbs)
         };
         let mut sum = Vec::with_capacity(long.len() + 1);
-        let mut carry = false;
-        // Slices and zips of known length: `extend` writes without a capacity check
-        // per limb, and the loop has no bounds checks.
-        sum.extend(short.iter().zip(&long[..short.len()]).map(|(&a, &b)| {
-            let (partial, first) = a.overflowing_add(b);
-            let (limb, second) = partial.overflowing_add(u64::from(carry));
-            carry = first | second;
-            limb
-        }));
-        sum.extend(long[short.len()..].iter().map(|&b| {
-            let (limb, overflow) = b.overflowing_add(u64::from(carry));
-            carry = overflow;
-            limb
-        }));
-        if carry {
-            sum.push(1);
-        }
+        add_into(short, long, &mut sum);
         Natural { limbs: sum }
     }
 
@@ -94,28 +78,104 @@ impl std::fmt::Display for Natural {
     }
 }
 
-/// The first `size` Fibonacci numbers (F(0), F(1), …), every one kept in memory as the
-/// seed's Python keeps its list.
-pub fn sequence(size: u32) -> Vec<Natural> {
-    let mut fibonacci: Vec<Natural> = Vec::with_capacity(size as usize);
-    for i in 0..size as usize {
-        let next = if i < 2 {
-            Natural::from_u64(i as u64)
-        } else {
-            fibonacci[i - 2].add(&fibonacci[i - 1])
-        };
-        fibonacci.push(next);
-    }
-    fibonacci
+/// The first Fibonacci numbers (F(0), F(1), …), every one kept in memory as the seed's
+/// Python keeps its list, laid out back to back in one buffer of limbs.
+///
+/// One buffer, sized up front from a bound on the numbers' lengths, rather than one
+/// allocation per number: in a wasm guest that is one `memory.grow` instead of
+/// thousands, and a memory grown in one step can be backed by huge pages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sequence {
+    /// The limbs of every number, least significant first, one number after another.
+    limbs: Vec<u64>,
+    /// Where each number's limbs end in `limbs`.
+    ends: Vec<usize>,
 }
 
-/// Builds the first `size` Fibonacci numbers (see [`sequence`]) and returns how many
+impl Sequence {
+    /// The first `size` Fibonacci numbers.
+    pub fn generate(size: u32) -> Self {
+        let size = size as usize;
+        let mut sequence = Sequence {
+            limbs: Vec::new(),
+            ends: Vec::with_capacity(size),
+        };
+        // A hint only: if it cannot be had, the buffer grows as it fills.
+        let _ = sequence.limbs.try_reserve_exact(limbs_bound(size));
+        // The two latest numbers, also kept apart in buffers that stay in cache: the
+        // next is added there and then copied once into the sequence.
+        let (mut older, mut newer, mut next) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..size {
+            if i < 2 {
+                next.clear();
+                if i == 1 {
+                    next.push(1);
+                }
+            } else {
+                add_into(&older, &newer, &mut next);
+            }
+            sequence.limbs.extend_from_slice(&next);
+            sequence.ends.push(sequence.limbs.len());
+            std::mem::swap(&mut older, &mut newer);
+            std::mem::swap(&mut newer, &mut next);
+        }
+        sequence
+    }
+
+    /// How many numbers it holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether it holds no number.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// F(`i`)'s limbs, least significant first (empty for zero), if it holds F(`i`).
+    pub fn get(&self, i: usize) -> Option<&[u64]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.limbs[start..end])
+    }
+}
+
+/// An upper bound on the limbs of F(0) … F(`size` − 1): F(i) < φⁱ, so it has at most
+/// ⌊i·0.6943⌋ + 1 bits (log₂ φ = 0.69424…).
+fn limbs_bound(size: usize) -> usize {
+    (0..size)
+        .map(|i| (i.saturating_mul(6943) / 10_000 + 1).div_ceil(64))
+        .fold(0, usize::saturating_add)
+}
+
+/// `sum = a + b`, where `a` is no longer than `b`.
+fn add_into(a: &[u64], b: &[u64], sum: &mut Vec<u64>) {
+    debug_assert!(a.len() <= b.len());
+    sum.clear();
+    let mut carry = false;
+    sum.extend(a.iter().zip(&b[..a.len()]).map(|(&x, &y)| {
+        let (partial, first) = x.overflowing_add(y);
+        let (limb, second) = partial.overflowing_add(u64::from(carry));
+        carry = first | second;
+        limb
+    }));
+    sum.extend(b[a.len()..].iter().map(|&y| {
+        let (limb, overflow) = y.overflowing_add(u64::from(carry));
+        carry = overflow;
+        limb
+    }));
+    if carry {
+        sum.push(1);
+    }
+}
+
+/// Builds the first `size` Fibonacci numbers (see [`Sequence`]) and returns how many
 /// there are (`size`).
 ///
 /// The memory the whole sequence takes is part of the workload: `size = 100_000` holds
 /// about 434 MB of big integers.
 pub fn generate_fibonacci(size: u32) -> u32 {
-    let fibonacci = sequence(size);
+    let fibonacci = Sequence::generate(size);
     // The caller sees only the length: keep the optimiser from dropping the work.
     let fibonacci = std::hint::black_box(fibonacci);
     u32::try_from(fibonacci.len()).expect("the length fits the requested u32 size")
