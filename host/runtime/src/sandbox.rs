@@ -4,7 +4,8 @@
 //! Loading one compiles it once (or loads the compiled artifact from the on-disk cache)
 //! and pre-instantiates it into an `InstancePre`. Every invocation then gets its own
 //! fresh `Store`: that store, with its own linear memory and WASI context, is the
-//! sandbox boundary, and it is dropped as soon as the call returns or traps.
+//! sandbox boundary. It is never entered again after the call returns or traps, and it
+//! is dropped once the task's ref is resolved (see `invoke::Spent`).
 //!
 //! Nothing outside this module names a wasmtime type: types and values cross it as
 //! Wask's own ([`wask_core::ValueType`], [`wask_core::Value`]).
@@ -35,8 +36,12 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 pub(crate) use self::component::check_header;
 pub use self::component::{Call, TaskComponent, TaskFunction};
 use self::invoke::TaskState;
-pub(crate) use self::invoke::{InvokeOptions, Phases};
+pub(crate) use self::invoke::{InvokeOptions, Phases, Spent};
 pub(crate) use self::nested::TaskHost;
+
+/// Bytes of each linear memory slot kept resident (zeroed) after a task, so a task
+/// of a few MB (a decoded image) finds its memory already faulted in.
+const KEEP_RESIDENT_BYTES: usize = 16 << 20;
 
 /// How often the epoch ticker advances; deadlines are measured in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -149,14 +154,30 @@ impl Sandbox {
             .total_core_instances(max_instances.saturating_mul(8))
             .total_memories(max_instances.saturating_mul(4))
             .total_tables(max_instances.saturating_mul(4))
-            .max_memory_size(config.max_memory_bytes);
+            .max_memory_size(config.max_memory_bytes)
+            // A returned slot's dirty pages (found with Linux's PAGEMAP_SCAN) up to this
+            // size are zeroed in place rather than given back to the kernel, so the
+            // next task on the slot takes no page faults for them; the rest is
+            // released. Either way the slot holds only zeros before it is reused.
+            .linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
         let mut wasm_config = Config::new();
         wasm_config
             .wasm_component_model(true)
+            // SIMD on (guests are built with `simd128`); relaxed SIMD stays available
+            // for guests that use it, with the same results on every host CPU, so a
+            // task gives the same answer wherever it runs.
+            .wasm_simd(true)
+            .wasm_relaxed_simd(true)
+            .relaxed_simd_deterministic(true)
             .epoch_interruption(true)
             .consume_fuel(config.fuel)
             .max_wasm_stack(config.max_wasm_stack)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if std::env::var_os("WASK_PERFMAP").is_some_and(|v| !v.is_empty()) {
+            // For `perf record`: wasmtime writes /tmp/perf-<pid>.map, naming every
+            // compiled guest function, so a profile shows where a task's time goes.
+            wasm_config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&wasm_config).map_err(|e| {
             SetupError::Engine(format!(
                 "cannot set up {max_instances} instance slots with up to {} of memory each: {e:#}; run fewer tasks at once (--parallel) or give each less memory (--max-memory)",

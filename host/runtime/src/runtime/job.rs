@@ -11,7 +11,7 @@ use super::events::Observed;
 use super::remote::RemoteTask;
 use super::submit::Arg;
 use crate::object_store::{Completer, RunInfo};
-use crate::sandbox::{InvokeOptions, Phases, TaskComponent};
+use crate::sandbox::{InvokeOptions, Phases, Spent, TaskComponent};
 use crate::timeline::{Recorder, TaskSpan};
 
 /// One queued task: what to run, and the refs to resolve.
@@ -55,10 +55,11 @@ impl TaskJob {
             observed.started(None, worker_idx);
         }
         let mut phases = Phases::default();
+        let mut spent = Spent::default();
         let (outcome, attempts) = match self.inputs() {
             Err(e) => (Err(e), 0),
             Ok(_) if self.completers[0].is_cancelled() => (Err(TaskError::Cancelled), 0),
-            Ok(values) => self.attempt(&values, &mut phases),
+            Ok(values) => self.attempt(&values, &mut phases, &mut spent),
         };
         let finished = Instant::now();
         // Record before resolving, so a caller that has every value also has every span.
@@ -93,6 +94,10 @@ impl TaskJob {
         if let Some(observed) = &self.observed {
             observed.finished(error.as_ref(), Some(&info));
         }
+        // The store goes only now that the result is out: resetting a large memory
+        // costs milliseconds that no caller should wait for. This worker takes no
+        // other task until it is gone.
+        drop(spent);
     }
 
     /// The task to hand to an executor, now that its inputs are ready; or, when an
@@ -132,12 +137,18 @@ impl TaskJob {
 
     /// Runs the call, again after a trap or host panic while retries are left and the
     /// task is not cancelled. Gives the outcome and how many times it ran.
-    fn attempt(&self, args: &[Value], phases: &mut Phases) -> (Result<TaskOutput, TaskError>, u32) {
+    fn attempt(
+        &self,
+        args: &[Value],
+        phases: &mut Phases,
+        spent: &mut Spent,
+    ) -> (Result<TaskOutput, TaskError>, u32) {
         let mut attempts = 0;
         loop {
             attempts += 1;
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                self.component.invoke(self.func, args, &self.invoke, phases)
+                self.component
+                    .invoke(self.func, args, &self.invoke, phases, spent)
             }))
             .unwrap_or_else(|panic| Err(TaskError::HostPanic(panic_text(&panic))));
             let retry = matches!(
