@@ -7,6 +7,8 @@
 //! doubles the adds of a wasm guest although wasm has native 64-bit arithmetic. With
 //! 64-bit limbs everywhere, the guest and the native build run the very same loop.
 
+use std::fmt::Write as _;
+
 #[cfg(test)]
 mod test;
 
@@ -32,6 +34,7 @@ impl Natural {
 
     /// `self + other`, in one exactly sized allocation (one limb more than the longer
     /// operand, for the carry).
+    #[must_use]
     pub fn add(&self, other: &Natural) -> Natural {
         let (short, long) = if self.limbs.len() <= other.limbs.len() {
             (&self.limbs, &other.limbs)
@@ -66,7 +69,8 @@ impl Natural {
         };
         let mut text = top.to_string();
         for chunk in lower.iter().rev() {
-            text.push_str(&format!("{chunk:019}"));
+            // Writing to a String cannot fail.
+            let _ = write!(text, "{chunk:019}");
         }
         text
     }
