@@ -304,3 +304,24 @@ fn the_instance_limit_is_named_and_an_import_free_component_needs_no_wasi() {
     let object = rt.submit(noop.parse_call("add(2, 40)").unwrap()).unwrap();
     assert_eq!(rt.get(&object, None).unwrap(), Value::U64(42));
 }
+
+#[test]
+fn a_task_never_sees_the_memory_an_earlier_task_left() {
+    // One worker, so each task gets the slot (and the memory) the one before it used.
+    // Its dirty pages are zeroed in place up to the pool's keep-resident size and given
+    // back to the kernel past it: 48 MiB covers both ways.
+    let rt = Runtime::new(RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let hostile = rt.load(Path::new(guests::HOSTILE)).unwrap();
+    let run = |text: &str| {
+        rt.get(&rt.submit(hostile.parse_call(text).unwrap()).unwrap(), None)
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(run("scribble(48)"), Value::U64(48 << 20));
+        assert_eq!(run("leftovers(64)"), Value::U64(0));
+    }
+}

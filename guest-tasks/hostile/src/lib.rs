@@ -118,6 +118,30 @@ impl Guest for Hostile {
         socket::connect_tcp(&host, port)
     }
 
+    fn scribble(megabytes: u32) -> u64 {
+        let mut heap = vec![0u8; megabytes as usize * MIB];
+        heap.fill(0xa5);
+        black_box(heap.as_mut_slice());
+        heap.len() as u64
+    }
+
+    fn leftovers(megabytes: u32) -> u64 {
+        const WASM_PAGE: usize = 64 * 1024;
+        let pages = megabytes as usize * MIB / WASM_PAGE;
+        let old = core::arch::wasm32::memory_grow(0, pages);
+        if old == usize::MAX {
+            return u64::MAX;
+        }
+        let (start, end) = (old * WASM_PAGE, (old + pages) * WASM_PAGE);
+        (start..end)
+            // SAFETY: memory.grow just made these addresses part of linear memory and
+            // nothing else uses them; reading them is what this attack is for.
+            .filter(|&addr| unsafe {
+                core::ptr::read_volatile(core::ptr::with_exposed_provenance::<u8>(addr)) != 0
+            })
+            .count() as u64
+    }
+
     fn add(a: u64, b: u64) -> u64 {
         a.wrapping_add(b)
     }
