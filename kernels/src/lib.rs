@@ -1,7 +1,7 @@
 //! Compute kernels of the seed's tasks, in plain Rust that builds both natively and for
 //! `wasm32-wasip2`, so a benchmark can run the very same code on both sides.
 //!
-//! - [`fibonacci`]: case 1, Fibonacci sequences with arbitrary-precision integers.
+//! - [`fibonacci`]: case 1, Fibonacci sequences with arbitrary-precision integers (64-bit limbs).
 //! - [`monte_carlo`]: case 2, estimating π by sampling points in the unit square.
 //! - [`image_filters`]: case 3, decode → filter → encode PNG.
 //! - [`sample_images`]: the deterministic test pictures case 3 runs on.

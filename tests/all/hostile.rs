@@ -333,9 +333,10 @@ fn the_instance_limit_is_named_and_an_import_free_component_needs_no_wasi() {
 }
 
 /// A memory slot is reused by the next task only after it is set back to its initial
-/// contents, whether the host reset it in place (its first megabytes, where the kernel
-/// allows) or unmapped it: one worker runs `leftover` again and again in the same
-/// slots, and no task finds the mark the one before it left.
+/// contents, whether the host reset it in place (its dirty pages up to the pool's
+/// keep-resident size, where the kernel allows) or unmapped it: one worker runs
+/// `leftover` again and again in the same slots, and no task finds the mark the one
+/// before it left in a static variable or on the heap.
 #[test]
 fn a_task_never_sees_what_the_task_before_it_left_in_memory() {
     let rt = Runtime::new(RuntimeConfig {
@@ -352,5 +353,26 @@ fn a_task_never_sees_what_the_task_before_it_left_in_memory() {
             Value::Tuple(vec![Value::U64(0), Value::U64(0)]),
             "task {mark} found what an earlier task left (static, heap)"
         );
+    }
+}
+
+#[test]
+fn a_task_never_sees_the_memory_an_earlier_task_left() {
+    // One worker, so each task gets the slot (and the memory) the one before it used.
+    // Its dirty pages are zeroed in place up to the pool's keep-resident size and given
+    // back to the kernel past it: 48 MiB covers both ways.
+    let rt = Runtime::new(RuntimeConfig {
+        n_workers: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let hostile = rt.load(Path::new(guests::HOSTILE)).unwrap();
+    let run = |text: &str| {
+        rt.get(&rt.submit(hostile.parse_call(text).unwrap()).unwrap(), None)
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(run("scribble(48)"), Value::U64(48 << 20));
+        assert_eq!(run("leftovers(64)"), Value::U64(0));
     }
 }

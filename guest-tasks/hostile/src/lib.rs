@@ -128,8 +128,8 @@ impl Guest for Hostile {
         // may reset in place rather than unmap.
         static STASH: AtomicU64 = AtomicU64::new(0);
         let found_static = STASH.swap(mark, Ordering::Relaxed);
-        // A block past the host's in-place reset (the first 2 MiB), read before it is
-        // written; `alloc` (not `alloc_zeroed`) hands back memory as the sandbox has it.
+        // A heap block, read before it is written; `alloc` (not `alloc_zeroed`) hands
+        // back memory as the sandbox has it.
         let layout = Layout::from_size_align(LEFTOVER_BLOCK, 8).expect("a valid layout");
         // SAFETY: the layout is non-zero in size; the block is only read as words
         // after the null check and never freed, so the next task (if the memory were
@@ -145,6 +145,30 @@ impl Guest for Hostile {
             found
         };
         (found_static, found_heap)
+    }
+
+    fn scribble(megabytes: u32) -> u64 {
+        let mut heap = vec![0u8; megabytes as usize * MIB];
+        heap.fill(0xa5);
+        black_box(heap.as_mut_slice());
+        heap.len() as u64
+    }
+
+    fn leftovers(megabytes: u32) -> u64 {
+        const WASM_PAGE: usize = 64 * 1024;
+        let pages = megabytes as usize * MIB / WASM_PAGE;
+        let old = core::arch::wasm32::memory_grow(0, pages);
+        if old == usize::MAX {
+            return u64::MAX;
+        }
+        let (start, end) = (old * WASM_PAGE, (old + pages) * WASM_PAGE);
+        (start..end)
+            // SAFETY: memory.grow just made these addresses part of linear memory and
+            // nothing else uses them; reading them is what this attack is for.
+            .filter(|&addr| unsafe {
+                core::ptr::read_volatile(core::ptr::with_exposed_provenance::<u8>(addr)) != 0
+            })
+            .count() as u64
     }
 
     fn add(a: u64, b: u64) -> u64 {

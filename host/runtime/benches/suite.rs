@@ -10,8 +10,12 @@
 //!
 //! ```text
 //! cargo bench -p wask --bench suite -- --quick --noop noop.wasm [--fibonacci F.wasm
-//!     --monte-carlo-pi M.wasm --image-filters I.wasm --images DIR] [--out FILE]
+//!     --monte-carlo-pi M.wasm --image-filters I.wasm --images DIR] [--kernels-only]
+//!     [--out FILE]
 //! ```
+//!
+//! `--kernels-only` measures the seed kernels and nothing else: for comparing a kernel
+//! or guest change before and after, a few minutes at most.
 //!
 //! Every result is checked before its time counts: a wrong result is an error, not a
 //! figure. Plain wasmtime appears only as an anchor Wask is measured against.
@@ -39,7 +43,7 @@ mod bytes;
 
 const USAGE: &str = "usage: suite [--quick] --noop WASM [--fibonacci WASM] \
     [--monte-carlo-pi WASM] [--image-filters WASM --images DIR] [--fib-size N] \
-    [--pi-tasks N] [--pi-samples N] [--shapes WASM] [--out FILE]";
+    [--pi-tasks N] [--pi-samples N] [--shapes WASM] [--kernels-only] [--out FILE]";
 
 /// Bytes sent into `echo` and back: the "10 MB" of the issue.
 const ECHO_BYTES: usize = 10 << 20;
@@ -49,6 +53,7 @@ const ECHO_SMALL_BYTES: usize = 1 << 20;
 #[derive(Debug, Default)]
 struct Args {
     quick: bool,
+    kernels_only: bool,
     out: Option<PathBuf>,
     noop: PathBuf,
     fibonacci: Option<PathBuf>,
@@ -120,6 +125,7 @@ fn parse_args() -> anyhow::Result<Args> {
             // cargo bench passes --bench to every bench target.
             "--bench" => {}
             "--quick" => args.quick = true,
+            "--kernels-only" => args.kernels_only = true,
             "--out" => args.out = Some(value()?.into()),
             "--noop" => noop = Some(PathBuf::from(value()?)),
             "--fibonacci" => args.fibonacci = Some(value()?.into()),
@@ -147,13 +153,17 @@ fn main() -> anyhow::Result<()> {
         "cores": cores,
         "sizes": format!("{sizes:?}"),
     });
-    report["roundtrip"] = roundtrip(&args, &sizes, cores)?;
-    report["instantiation"] = instantiation(&args, &sizes)?;
-    report["throughput"] = throughput(&args, &sizes, cores)?;
+    if !args.kernels_only {
+        report["roundtrip"] = roundtrip(&args, &sizes, cores)?;
+        report["instantiation"] = instantiation(&args, &sizes)?;
+        report["throughput"] = throughput(&args, &sizes, cores)?;
+    }
     report["kernels"] = kernels(&args, &sizes)?;
-    report["echo"] = echo(&args, &sizes)?;
-    if let Some(shapes) = &args.shapes {
-        report["bytes_shapes"] = bytes::shapes_figures(shapes, &sizes)?;
+    if !args.kernels_only {
+        report["echo"] = echo(&args, &sizes)?;
+        if let Some(shapes) = &args.shapes {
+            report["bytes_shapes"] = bytes::shapes_figures(shapes, &sizes)?;
+        }
     }
     report["total_s"] = json!(started.elapsed().as_secs_f64());
     let text = serde_json::to_string_pretty(&report)?;

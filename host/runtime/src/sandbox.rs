@@ -4,7 +4,8 @@
 //! Loading one compiles it once (or loads the compiled artifact from the on-disk cache)
 //! and pre-instantiates it into an `InstancePre`. Every invocation then gets its own
 //! fresh `Store`: that store, with its own linear memory and WASI context, is the
-//! sandbox boundary, and it is dropped as soon as the call returns or traps.
+//! sandbox boundary. It is never entered again after the call returns or traps, and it
+//! is dropped once the task's ref is resolved (see `invoke::Spent`).
 //!
 //! Nothing outside this module names a wasmtime type: types and values cross it as
 //! Wask's own ([`wask_core::ValueType`], [`wask_core::Value`]).
@@ -35,15 +36,16 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 pub(crate) use self::component::check_header;
 pub use self::component::{Call, TaskComponent, TaskFunction};
 use self::invoke::TaskState;
-pub(crate) use self::invoke::{InvokeOptions, Phases};
+pub(crate) use self::invoke::{InvokeOptions, Phases, Spent};
 pub(crate) use self::nested::TaskHost;
 
 /// How often the epoch ticker advances; deadlines are measured in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
-/// Bytes at the start of each linear memory reset in place when its slot is freed
-/// (where the kernel has `PAGEMAP_SCAN`): a Rust guest's stack and static data.
-const KEEP_RESIDENT: usize = 2 << 20;
+/// Dirty bytes of each linear memory reset in place, not unmapped, when its slot is
+/// freed (where the kernel has `PAGEMAP_SCAN`): a Rust guest's stack and static data,
+/// and a task of a few MB (a decoded image) finds its memory already faulted in.
+const KEEP_RESIDENT: usize = 16 << 20;
 /// The same for each table.
 const TABLE_KEEP_RESIDENT: usize = 64 << 10;
 
@@ -162,11 +164,14 @@ impl Sandbox {
             .total_tables(max_instances.saturating_mul(4))
             .max_memory_size(config.max_memory_bytes);
         if PoolingAllocationConfig::is_pagemap_scan_available() {
-            // A freed slot's dirty pages in its first KEEP_RESIDENT bytes are found
+            // A freed slot's dirty pages, up to KEEP_RESIDENT bytes of them, are found
             // with the PAGEMAP_SCAN ioctl (Linux 6.7+) and set back to their initial
-            // contents in place, instead of being unmapped and faulted in again by
-            // the next task: most of a short task's sandbox cost. Either way the next
-            // task sees a freshly initialised memory.
+            // contents in place; the rest is given back to the kernel. The next task
+            // on the slot then takes no page faults for them (most of a short task's
+            // sandbox cost, and a part of a task of a few MB such as a decoded image).
+            // Without the ioctl nothing is kept: resetting a fixed prefix by `memset`
+            // would cost every task that prefix. Either way the next task sees a
+            // freshly initialised memory.
             pool.pagemap_scan(Enabled::Yes)
                 .linear_memory_keep_resident(KEEP_RESIDENT)
                 .table_keep_resident(TABLE_KEEP_RESIDENT);
@@ -174,10 +179,21 @@ impl Sandbox {
         let mut wasm_config = Config::new();
         wasm_config
             .wasm_component_model(true)
+            // SIMD on (guests are built with `simd128`); relaxed SIMD stays available
+            // for guests that use it, with the same results on every host CPU, so a
+            // task gives the same answer wherever it runs.
+            .wasm_simd(true)
+            .wasm_relaxed_simd(true)
+            .relaxed_simd_deterministic(true)
             .epoch_interruption(true)
             .consume_fuel(config.fuel)
             .max_wasm_stack(config.max_wasm_stack)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if std::env::var_os("WASK_PERFMAP").is_some_and(|v| !v.is_empty()) {
+            // For `perf record`: wasmtime writes /tmp/perf-<pid>.map, naming every
+            // compiled guest function, so a profile shows where a task's time goes.
+            wasm_config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&wasm_config).map_err(|e| {
             SetupError::Engine(format!(
                 "cannot set up {max_instances} instance slots with up to {} of memory each: {e:#}; run fewer tasks at once (--parallel) or give each less memory (--max-memory)",

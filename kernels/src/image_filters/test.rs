@@ -170,3 +170,70 @@ fn sample_type_conversions_round() {
         &vec![40]
     );
 }
+
+#[test]
+fn mean_of_nine_is_the_rounded_division_over_every_sum() {
+    for sum in 0..=9 * u32::from(u8::MAX) {
+        assert_eq!(
+            <u8 as Sample>::mean_of_nine(sum),
+            (sum + 4) / 9,
+            "u8 sum {sum}"
+        );
+    }
+    for sum in 0..=9 * u32::from(u16::MAX) {
+        assert_eq!(
+            <u16 as Sample>::mean_of_nine(sum),
+            (sum + 4) / 9,
+            "u16 sum {sum}"
+        );
+    }
+}
+
+/// The box blur written the plain way, one neighbourhood per sample: the reference the
+/// vectorised rows must match bit for bit.
+fn naive_box_blur<T: Sample>(src: &[T], width: usize, height: usize, channels: usize) -> Vec<T> {
+    let at = |x: usize, y: usize, c: usize| src[(y * width + x) * channels + c].to_u32();
+    let mut out = Vec::with_capacity(src.len());
+    for y in 0..height {
+        for x in 0..width {
+            for c in 0..channels {
+                let mut sum = 0;
+                for ny in [y.saturating_sub(1), y, (y + 1).min(height - 1)] {
+                    for nx in [x.saturating_sub(1), x, (x + 1).min(width - 1)] {
+                        sum += at(nx, ny, c);
+                    }
+                }
+                out.push(T::from_u32((sum + 4) / 9));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn box_blur_matches_the_naive_neighbourhood_sum() {
+    let mut state = 0x2545_f491_u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    for (width, height) in [(1, 1), (1, 5), (2, 2), (3, 7), (17, 3), (64, 9), (130, 33)] {
+        for channels in 1..=4 {
+            let len = width * height * channels;
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            assert_eq!(
+                box_blur_raw(&bytes, width, height, channels),
+                naive_box_blur(&bytes, width, height, channels),
+                "u8 {width}x{height}x{channels}"
+            );
+            let words: Vec<u16> = (0..len).map(|_| next() as u16).collect();
+            assert_eq!(
+                box_blur_raw(&words, width, height, channels),
+                naive_box_blur(&words, width, height, channels),
+                "u16 {width}x{height}x{channels}"
+            );
+        }
+    }
+}

@@ -13,7 +13,7 @@ use super::remote::RemoteTask;
 use super::submit::Arg;
 use crate::entries::EntryDir;
 use crate::object_store::{Completer, RunInfo};
-use crate::sandbox::{InvokeOptions, Phases, TaskComponent};
+use crate::sandbox::{InvokeOptions, Phases, Spent, TaskComponent};
 use crate::timeline::{Recorder, TaskSpan};
 
 /// One queued task: what to run, and the refs to resolve.
@@ -60,6 +60,7 @@ impl TaskJob {
         }
         let mut phases = Phases::default();
         let mut memo_hit = false;
+        let mut spent = Spent::default();
         let (outcome, attempts) = match self.inputs() {
             Err(e) => (Err(e), 0),
             Ok(_) if self.completers[0].is_cancelled() => (Err(TaskError::Cancelled), 0),
@@ -69,13 +70,13 @@ impl TaskJob {
                     (Ok(output), 0)
                 }
                 Some(Err(key)) => {
-                    let (outcome, attempts) = self.attempt(&values, &mut phases);
+                    let (outcome, attempts) = self.attempt(&values, &mut phases, &mut spent);
                     if let (Some((memo, entries)), Ok(output)) = (&self.memo, &outcome) {
                         memo.store(entries, &key, output);
                     }
                     (outcome, attempts)
                 }
-                None => self.attempt(&values, &mut phases),
+                None => self.attempt(&values, &mut phases, &mut spent),
             },
         };
         let finished = Instant::now();
@@ -112,6 +113,10 @@ impl TaskJob {
         if let Some(observed) = &self.observed {
             observed.finished(error.as_ref(), Some(&info));
         }
+        // The store goes only now that the result is out: resetting a large memory
+        // costs milliseconds that no caller should wait for. This worker takes no
+        // other task until it is gone.
+        drop(spent);
     }
 
     /// The task to hand to an executor, now that its inputs are ready; or, when an
@@ -165,12 +170,18 @@ impl TaskJob {
 
     /// Runs the call, again after a trap or host panic while retries are left and the
     /// task is not cancelled. Gives the outcome and how many times it ran.
-    fn attempt(&self, args: &[Value], phases: &mut Phases) -> (Result<TaskOutput, TaskError>, u32) {
+    fn attempt(
+        &self,
+        args: &[Value],
+        phases: &mut Phases,
+        spent: &mut Spent,
+    ) -> (Result<TaskOutput, TaskError>, u32) {
         let mut attempts = 0;
         loop {
             attempts += 1;
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                self.component.invoke(self.func, args, &self.invoke, phases)
+                self.component
+                    .invoke(self.func, args, &self.invoke, phases, spent)
             }))
             .unwrap_or_else(|panic| Err(TaskError::HostPanic(panic_text(&panic))));
             let retry = matches!(
