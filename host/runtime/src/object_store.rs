@@ -48,7 +48,7 @@ pub struct RunInfo {
     pub memo_hit: bool,
 }
 
-/// Settings of an [`ObjectStore`].
+/// Settings of a runtime's object store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
     /// Bytes of values kept in memory; past this, values spill to `spill_dir`.
