@@ -454,17 +454,19 @@ pub(super) fn lift_flat(
         }
         InterfaceType::Record(i) => {
             let mut at = 0;
+            cx.consume_fuel_array(types[i].fields.len(), size_of::<(String, Value)>())?;
             let mut fields = Vec::with_capacity(types[i].fields.len());
             for field in &types[i].fields {
                 let n = flat_count(field.ty, types)?;
                 let v = lift_flat(cx, field.ty, src.get(at..at + n).unwrap_or_default())?;
-                fields.push((field.name.clone(), v));
+                fields.push((named(cx, &field.name)?, v));
                 at += n;
             }
             Value::Record(fields)
         }
         InterfaceType::Tuple(i) => {
             let mut at = 0;
+            cx.consume_fuel_array(types[i].types.len(), size_of::<Value>())?;
             let mut items = Vec::with_capacity(types[i].types.len());
             for t in &types[i].types {
                 let n = flat_count(*t, types)?;
@@ -476,7 +478,7 @@ pub(super) fn lift_flat(
         InterfaceType::Flags(i) => {
             let n = types[i].names.len().div_ceil(32);
             let words: Vec<u32> = src.iter().take(n).map(ValRaw::get_u32).collect();
-            flag_names(types[i].names.iter(), &words)
+            flag_names(cx, types[i].names.iter(), &words)?
         }
         _ => {
             let case = one(src)?.get_u32() as usize;
@@ -515,8 +517,8 @@ fn lift_case(
         None => None,
     };
     Ok(match (ty, name) {
-        (InterfaceType::Variant(_), Some(name)) => Value::Variant(name.clone(), payload),
-        (InterfaceType::Enum(_), Some(name)) => Value::Enum(name.clone()),
+        (InterfaceType::Variant(_), Some(name)) => Value::Variant(named(cx, name)?, payload),
+        (InterfaceType::Enum(_), Some(name)) => Value::Enum(named(cx, name)?),
         (InterfaceType::Option(_), _) => Value::Option(payload),
         (_, _) if case == 0 => Value::Result(Ok(payload)),
         (_, _) => Value::Result(Err(payload)),
@@ -524,13 +526,26 @@ fn lift_case(
 }
 
 /// The names set in a flags value, from its 32-bit words.
-fn flag_names<'a>(all: impl Iterator<Item = &'a String>, words: &[u32]) -> Value {
-    Value::Flags(
-        all.enumerate()
-            .filter(|(i, _)| words.get(i / 32).is_some_and(|w| w & (1 << (i % 32)) != 0))
-            .map(|(_, name)| name.clone())
-            .collect(),
-    )
+fn flag_names<'a>(
+    cx: &mut LiftContext<'_>,
+    all: impl Iterator<Item = &'a String>,
+    words: &[u32],
+) -> Result<Value> {
+    let mut names = Vec::new();
+    for (i, name) in all.enumerate() {
+        if words.get(i / 32).is_some_and(|w| w & (1 << (i % 32)) != 0) {
+            names.push(named(cx, name)?);
+        }
+    }
+    Ok(Value::Flags(names))
+}
+
+/// A copy of a name the component declared (a field, case or flag), charged to the
+/// store's hostcall fuel as wasmtime's own lifting charges it: a name may be long, and
+/// a list repeats it per element, so the copies count against the result's budget.
+fn named(cx: &mut LiftContext<'_>, name: &str) -> Result<String> {
+    cx.consume_fuel(name.len())?;
+    Ok(name.to_owned())
 }
 
 /// `n` bytes of guest memory at `offset`.
@@ -585,11 +600,12 @@ pub(super) fn lift_memory(
         }
         InterfaceType::Record(i) => {
             let mut at = 0;
+            cx.consume_fuel_array(types[i].fields.len(), size_of::<(String, Value)>())?;
             let mut fields = Vec::with_capacity(types[i].fields.len());
             for field in &types[i].fields {
                 let field_at = types.canonical_abi(&field.ty).next_field32_size(&mut at);
                 fields.push((
-                    field.name.clone(),
+                    named(cx, &field.name)?,
                     lift_memory(cx, field.ty, offset + field_at)?,
                 ));
             }
@@ -597,6 +613,7 @@ pub(super) fn lift_memory(
         }
         InterfaceType::Tuple(i) => {
             let mut at = 0;
+            cx.consume_fuel_array(types[i].types.len(), size_of::<Value>())?;
             let mut items = Vec::with_capacity(types[i].types.len());
             for t in &types[i].types {
                 let field_at = types.canonical_abi(t).next_field32_size(&mut at);
@@ -617,7 +634,7 @@ pub(super) fn lift_memory(
                     .map(|k| u32_at(cx, offset + 4 * k))
                     .collect::<Result<_>>()?,
             };
-            flag_names(flags.names.iter(), &words)
+            flag_names(cx, flags.names.iter(), &words)?
         }
         _ => {
             let info = match ty {
