@@ -270,24 +270,11 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// A duration: seconds (`2`, `0.5`), or a number with a unit (`500ms`, `2s`, `1m`, `1h`).
+/// A positive duration: seconds (`2`, `0.5`), or a number with a unit (`500ms`, `2s`,
+/// `1m`, `1h`), read as the service reads one ([`wask_service::parse_duration`]).
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let text = s.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let scale = match unit.trim() {
-        "" | "s" => 1.0,
-        "ms" => 1e-3,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => f64::NAN,
-    };
-    number
-        .parse::<f64>()
+    wask_service::parse_duration(s)
         .ok()
-        .and_then(|n| std::time::Duration::try_from_secs_f64(n * scale).ok())
         .filter(|d| !d.is_zero())
         .ok_or_else(|| {
             format!("expected a positive duration such as 30, 500ms, 2s, 1m or 1h, got `{s}`")
