@@ -17,13 +17,18 @@ pub mod guests {
 /// `cargo build` with the test's own profile and target dir, so it is never stale.
 pub fn host_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| build_target("wask-cli", &["--bin", "host"], "host"))
+    BIN.get_or_init(|| build_target(&["--package", "wask-cli", "--bin", "host"], "host"))
         .clone()
 }
 
-/// An example of the `wask` package, built like [`host_bin`].
+/// An example of the workspace, built like [`host_bin`]. With `--workspace`, so its
+/// dependencies' features resolve as for the tests and the `host` binary, and no
+/// dependency is built a second time for it.
 pub fn example_bin(name: &str) -> PathBuf {
-    let path = build_target("wask", &["--example", name], &format!("examples/{name}"));
+    let path = build_target(
+        &["--workspace", "--example", name],
+        &format!("examples/{name}"),
+    );
     assert!(path.exists(), "cargo built no {}", path.display());
     path
 }
@@ -40,9 +45,9 @@ const CARGO_TEST_VARS: [&str; 8] = [
     "OUT_DIR",
 ];
 
-/// Builds one target of `package` into the test's own target dir and profile, and
-/// returns where it is (`relative` to the profile folder).
-fn build_target(package: &str, which: &[&str], relative: &str) -> PathBuf {
+/// Builds one target (`which`: the package and target flags) into the test's own target
+/// dir and profile, and returns where it is (`relative` to the profile folder).
+fn build_target(which: &[&str], relative: &str) -> PathBuf {
     // The test executable lives in target/<profile>/deps/.
     let exe = std::env::current_exe().expect("the test executable has a path");
     let profile_dir = exe
@@ -63,7 +68,7 @@ fn build_target(package: &str, which: &[&str], relative: &str) -> PathBuf {
         }
     }
     build
-        .args(["build", "--quiet", "--package", package])
+        .args(["build", "--quiet"])
         .args(which)
         .arg("--target-dir")
         .arg(target_dir)

@@ -39,6 +39,27 @@ pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
+/// The one optimised build of the host: the `host` binary and the seed demo, built
+/// together with the release profile. `cargo xtask test` runs the tests with the same
+/// profile, and its dependencies resolve to the same features (the workspace's one
+/// wasmtime line, and host/workspace-hack for what the tests' dev-dependencies turn on;
+/// `cargo xtask lint` checks it), so after the demo only the test targets themselves
+/// are left to compile.
+pub fn demo_build() -> Command {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--release",
+        "--package",
+        "wask-cli",
+        "--bin",
+        "host",
+        "--example",
+        "seed_demo",
+    ]);
+    cmd
+}
+
 /// Installs and checks the guest toolchain (wasm32-wasip2).
 pub fn bootstrap() -> anyhow::Result<()> {
     run(Command::new("bash").arg("scripts/guest-toolchain.sh"))

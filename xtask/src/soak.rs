@@ -20,14 +20,8 @@ pub fn run_soak(args: &[String]) -> anyhow::Result<()> {
         _ => bail!("usage: cargo xtask soak [--tasks N]"),
     };
     let guests = guests()?;
-    run(cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "wask",
-        "--example",
-        "soak",
-    ]))?;
+    // `--workspace`: features resolved as for every other build (see project::demo_build).
+    run(cargo().args(["build", "--release", "--workspace", "--example", "soak"]))?;
     let mut cmd = Command::new(repo().join("target/release/examples/soak"));
     for name in ["noop", "hostile", "dataflow"] {
         cmd.arg(guest(&guests, name)?);

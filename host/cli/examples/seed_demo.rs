@@ -2,7 +2,7 @@
 //! run serially and then in parallel, written against the library as a Ray user writes
 //! against Ray; with `--python`, cases 1 and 2 again with the seed's own Python code.
 //!
-//! `cargo run --release -p wask --example seed_demo -- --fibonacci fibonacci.wasm ...`
+//! `cargo run --release -p wask-cli --example seed_demo -- --fibonacci fibonacci.wasm ...`
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
