@@ -21,6 +21,7 @@ mod cluster;
 mod machine;
 mod measure;
 mod report;
+mod setup;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,20 +32,28 @@ use serde_json::json;
 
 use crate::project::{self, cargo, guest, repo, shell_text};
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-ray] [--render]
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-ray] [--no-setup] [--render]
 
-  --quick    smaller sizes and fewer repeats: a few minutes in all
+  --quick    smaller sizes and fewer repeats, no set-up times: a few minutes in all
   --no-ray   skip the Ray side (BENCHMARKS.md then says Ray was not measured)
+  --no-setup skip the set-up times (`cargo xtask demo` and `test` in a fresh clone of
+             HEAD, about 20 minutes)
   --render   measure nothing: write docs/BENCHMARKS.md again from docs/benchmarks.json
              (its targets and ratios computed again from its figures)";
 
 /// What one run of the suite measures, and how much of it.
 #[derive(Debug)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
 pub struct Options {
     pub quick: bool,
     /// Only render docs/BENCHMARKS.md from the committed docs/benchmarks.json.
     pub render: bool,
     pub ray: bool,
+    /// Time the README's two commands in a fresh clone (`setup`).
+    pub setup: bool,
     pub cores: usize,
     /// Seed case 1: the length of each Fibonacci sequence.
     pub fib_size: u32,
@@ -67,9 +76,11 @@ impl Options {
         let mut quick = false;
         let mut ray = true;
         let mut render = false;
+        let mut setup = true;
         for arg in args {
             match arg.as_str() {
                 "--quick" => quick = true,
+                "--no-setup" => setup = false,
                 "--render" => render = true,
                 "--no-ray" => ray = false,
                 "-h" | "--help" => bail!("{USAGE}"),
@@ -82,6 +93,7 @@ impl Options {
                 quick,
                 render,
                 ray,
+                setup: false,
                 cores,
                 fib_size: 20_000,
                 pi_tasks: 4,
@@ -97,6 +109,7 @@ impl Options {
                 quick,
                 render,
                 ray,
+                setup,
                 cores,
                 fib_size: 100_000,
                 pi_tasks: 8,
@@ -118,7 +131,7 @@ pub struct Bench {
     /// target/bench: images, caches, intermediate JSON.
     pub work_dir: PathBuf,
     pub host: PathBuf,
-    /// The seed demo example (`host/runtime/examples/seed_demo.rs`), built optimised.
+    /// The seed demo example (`host/cli/examples/seed_demo.rs`), built optimised.
     pub demo: PathBuf,
     pub guests: Vec<(String, PathBuf)>,
     /// The seed's own Python functions built by `host build`, or why they could not be.
@@ -187,22 +200,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // project::guests ran these two.
     bench.note(Command::new("bash").arg("scripts/guest-toolchain.sh"));
     bench.note(Command::new("bash").arg("scripts/build-guests.sh"));
-    bench.run(cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "wask-cli",
-        "--bin",
-        "host",
-    ]))?;
-    bench.run(cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "wask",
-        "--example",
-        "seed_demo",
-    ]))?;
+    bench.run(&mut project::demo_build())?;
     // The seed's Python guests: a machine that cannot build them (componentize-py comes
     // from PyPI on first use) still measures everything else.
     let python = bench.work_dir.join("seed-python.wasm");
@@ -213,15 +211,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     if let Err(e) = &bench.python {
         eprintln!("xtask bench: the seed's Python guests are not measured: {e}");
     }
+    // `--workspace` for each: dependency features resolve as in the demo's build and the
+    // tests', so nothing is built twice (see project::demo_build).
     bench.run(cargo().args([
         "build",
         "--release",
-        "--package",
-        "wask-cluster",
+        "--workspace",
         "--example",
         "cluster_bench",
     ]))?;
-    bench.run(cargo().args(["bench", "--package", "wask", "--no-run"]))?;
+    bench.run(cargo().args(["bench", "--workspace", "--bench", "*", "--no-run"]))?;
     let ray_python = if bench.options.ray {
         measure::ray_setup(&mut bench)
     } else {
@@ -234,6 +233,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let memo = measure::memo(&mut bench)?;
     let cold_start = measure::cold_start(&mut bench)?;
     let rss = measure::peak_rss(&mut bench)?;
+    let fib_call = measure::fib_call(&mut bench)?;
     let hot_path = measure::hot_path(&mut bench)?;
     eprintln!("xtask bench: measuring the cluster");
     // A cluster that cannot be measured is reported as such; it does not cost the run.
@@ -247,6 +247,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             measure::ray(&mut bench, &python)
         }
         Err(reason) => json!({ "measured": false, "reason": reason }),
+    };
+    // Last: it builds everything again from nothing, in a clone, and must not run
+    // beside anything measured.
+    let setup = if bench.options.setup {
+        eprintln!("xtask bench: measuring set-up in a fresh clone");
+        setup::measure(&mut bench)
+    } else {
+        json!({ "error": "not measured (--quick or --no-setup)" })
     };
 
     let mut doc = json!({
@@ -273,9 +281,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "memo": memo,
             "cold_start": cold_start,
             "rss": rss,
+            "fib_call": fib_call,
             "hot_path": hot_path,
             "cluster": cluster,
             "authoring": authoring,
+            "setup": setup,
         },
         "ray": ray,
     });

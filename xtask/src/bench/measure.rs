@@ -19,7 +19,7 @@ pub fn suite(bench: &mut Bench) -> anyhow::Result<Json> {
     let _ = std::fs::remove_file(&out);
     let options = &bench.options;
     let mut cmd = cargo();
-    cmd.args(["bench", "--package", "wask", "--bench", "suite", "--"]);
+    cmd.args(["bench", "--workspace", "--bench", "suite", "--"]);
     if options.quick {
         cmd.arg("--quick");
     }
@@ -307,9 +307,69 @@ pub fn cold_start(bench: &mut Bench) -> anyhow::Result<Json> {
     Ok(Json::Object(result))
 }
 
-/// Runs a command to its end; its exit code, peak RSS in bytes (the kernel's
-/// `ru_maxrss` from wait4, exact), wall time and stderr.
-fn run_with_rusage(cmd: &mut Command) -> anyhow::Result<(i32, u64, f64, String)> {
+/// What the kernel counted for a finished child (`wait4`'s rusage), and its wall time.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// The exit code, or -1 if a signal ended it.
+    pub code: i32,
+    pub wall_s: f64,
+    pub user_s: f64,
+    pub system_s: f64,
+    /// Peak RSS in bytes (`ru_maxrss`, exact).
+    pub peak_rss_bytes: u64,
+    /// Page faults served without I/O (`ru_minflt`): memory touched for the first time.
+    pub minor_faults: u64,
+}
+
+impl Usage {
+    /// The CPU figures as JSON fields.
+    pub fn json(&self) -> Json {
+        json!({
+            "wall_s": self.wall_s,
+            "user_s": self.user_s,
+            "system_s": self.system_s,
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "minor_faults": self.minor_faults,
+        })
+    }
+}
+
+/// Waits for a child with `wait4` and returns what the kernel counted for it (and,
+/// for children that waited for their own children, for those too). `started` is when
+/// it was spawned. The `Child` itself must not have been waited for.
+pub fn wait_with_rusage(child: &std::process::Child, started: Instant) -> anyhow::Result<Usage> {
+    let pid = libc::pid_t::try_from(child.id())?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data, for which all-zero bytes are a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for (std's `Child` is never
+    // waited on by the callers), and both pointers point to live locals of the right
+    // types.
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    let wall_s = started.elapsed().as_secs_f64();
+    if waited != pid {
+        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Usage {
+        code,
+        wall_s,
+        user_s: secs(usage.ru_utime),
+        system_s: secs(usage.ru_stime),
+        // ru_maxrss is in KiB on Linux.
+        peak_rss_bytes: u64::try_from(usage.ru_maxrss)? * 1024,
+        minor_faults: u64::try_from(usage.ru_minflt)?,
+    })
+}
+
+/// Runs a command to its end, stdout thrown away; what the kernel counted for it, and
+/// its stderr.
+fn run_with_rusage(cmd: &mut Command) -> anyhow::Result<(Usage, String)> {
     let started = Instant::now();
     let mut child = cmd
         .current_dir(repo())
@@ -324,49 +384,35 @@ fn run_with_rusage(cmd: &mut Command) -> anyhow::Result<(i32, u64, f64, String)>
         .take()
         .expect("stderr is piped")
         .read_to_string(&mut stderr)?;
-    let pid = libc::pid_t::try_from(child.id())?;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain old data, for which all-zero bytes are a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own child, not yet waited for (std's `Child` is never
-    // waited on below), and both pointers point to live locals of the right types.
-    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
-    let wall = started.elapsed().as_secs_f64();
-    if waited != pid {
-        bail!("wait4 failed: {}", std::io::Error::last_os_error());
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    // ru_maxrss is in KiB on Linux.
-    let peak = u64::try_from(usage.ru_maxrss)? * 1024;
-    Ok((code, peak, wall, stderr))
+    Ok((wait_with_rusage(&child, started)?, stderr))
 }
 
-/// Peak RSS of `host run` over 100,000 no-op tasks (results to /dev/null).
+/// Peak RSS of `host run` over 100,000 no-op tasks (results to /dev/null), and so its
+/// rate of tasks per second from spawn to exit.
 pub fn peak_rss(bench: &mut Bench) -> anyhow::Result<Json> {
     const TASKS: usize = 100_000;
     let mut cmd = Command::new(&bench.host);
     cmd.arg("run")
         .arg(bench.guest("noop")?)
         .args(["--invoke", "noop()", "--repeat", &TASKS.to_string()])
+        .args(["--parallel", &bench.options.cores.to_string()])
         .arg("--cache-dir")
         .arg(bench.work_dir.join("cache"));
     let text = bench.note(&cmd);
-    let mut peaks = Vec::new();
-    let mut walls = Vec::new();
+    let mut runs = Vec::new();
     for _ in 0..bench.options.rss_runs {
         eprintln!("xtask: {text} > /dev/null");
-        let (code, peak, wall, stderr) = run_with_rusage(&mut cmd)?;
-        ensure!(code == 0, "host run exited with {code}: {stderr}");
+        let (usage, stderr) = run_with_rusage(&mut cmd)?;
+        ensure!(
+            usage.code == 0,
+            "host run exited with {}: {stderr}",
+            usage.code
+        );
         ensure!(
             stderr.contains(&format!("tasks: {TASKS}, ok: {TASKS}, failed: 0")),
             "host run did not report {TASKS} ok tasks: {stderr}"
         );
-        peaks.push(peak as f64);
-        walls.push(wall);
+        runs.push(usage);
     }
     // The same with one task: what the process holds before any task adds to it.
     let mut one = Command::new(&bench.host);
@@ -376,17 +422,66 @@ pub fn peak_rss(bench: &mut Bench) -> anyhow::Result<Json> {
         .arg("--cache-dir")
         .arg(bench.work_dir.join("cache"));
     bench.note(&one);
-    let (code, baseline, _, stderr) = run_with_rusage(&mut one)?;
-    ensure!(code == 0, "host run exited with {code}: {stderr}");
+    let (baseline, stderr) = run_with_rusage(&mut one)?;
+    ensure!(
+        baseline.code == 0,
+        "host run exited with {}: {stderr}",
+        baseline.code
+    );
+    let peaks: Vec<f64> = runs.iter().map(|u| u.peak_rss_bytes as f64).collect();
+    let wall = median(&runs.iter().map(|u| u.wall_s).collect::<Vec<_>>());
     Ok(json!({
         "tasks": TASKS,
-        "baseline_peak_rss_bytes": baseline,
+        "parallel": bench.options.cores,
+        "baseline_peak_rss_bytes": baseline.peak_rss_bytes,
         "runs": peaks.len(),
         "peak_rss_bytes": median(&peaks),
         "peak_rss_max_bytes": peaks.iter().copied().fold(0.0, f64::max),
-        "wall_s": median(&walls),
-        "tasks_per_s": TASKS as f64 / median(&walls),
-        "method": "ru_maxrss of the host process from wait4",
+        "wall_s": wall,
+        "tasks_per_s": TASKS as f64 / wall,
+        "user_s": median(&runs.iter().map(|u| u.user_s).collect::<Vec<_>>()),
+        "system_s": median(&runs.iter().map(|u| u.system_s).collect::<Vec<_>>()),
+        "method": "ru_maxrss of the host process from wait4; wall time from spawn to exit",
+    }))
+}
+
+/// One call of seed case 1 through the CLI, as a user runs it: `host run` of
+/// `generate-fibonacci(100000)` with a warm cache, spawn to exit, `rss_runs` times (a
+/// first, unmeasured run fills the cache). CPU time, page faults and peak RSS say where
+/// the time goes.
+pub fn fib_call(bench: &mut Bench) -> anyhow::Result<Json> {
+    let size = bench.options.fib_size;
+    let call = format!("generate-fibonacci({size})");
+    let mut cmd = Command::new(&bench.host);
+    cmd.arg("run")
+        .arg(bench.guest("fibonacci")?)
+        .args(["--invoke", &call])
+        .arg("--cache-dir")
+        .arg(bench.work_dir.join("cache"));
+    let text = bench.note(&cmd);
+    eprintln!("xtask: {text}  (1 + x{})", bench.options.rss_runs);
+    let (warm, stderr) = run_with_rusage(&mut cmd)?;
+    ensure!(warm.code == 0, "{text} exited with {}: {stderr}", warm.code);
+    let mut runs = Vec::new();
+    for _ in 0..bench.options.rss_runs {
+        let (usage, stderr) = run_with_rusage(&mut cmd)?;
+        ensure!(
+            usage.code == 0,
+            "{text} exited with {}: {stderr}",
+            usage.code
+        );
+        runs.push(usage);
+    }
+    let med = |f: fn(&Usage) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+    Ok(json!({
+        "call": call,
+        "runs": runs.len(),
+        "wall_s": med(|u| u.wall_s),
+        "wall_min_s": runs.iter().map(|u| u.wall_s).fold(f64::INFINITY, f64::min),
+        "user_s": med(|u| u.user_s),
+        "system_s": med(|u| u.system_s),
+        "peak_rss_bytes": med(|u| u.peak_rss_bytes as f64),
+        "minor_faults": med(|u| u.minor_faults as f64),
     }))
 }
 
@@ -398,7 +493,7 @@ pub fn hot_path(bench: &mut Bench) -> anyhow::Result<Json> {
     let mut cmd = cargo();
     cmd.env("CRITERION_HOME", &home)
         .env("WASK_NOOP_WASM", bench.guest("noop")?)
-        .args(["bench", "--package", "wask", "--bench", "hot_path", "--"])
+        .args(["bench", "--workspace", "--bench", "hot_path", "--"])
         .args([
             "--warm-up-time",
             &bench.options.criterion_warm_up_s.to_string(),

@@ -16,7 +16,8 @@ pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
     bytes_shapes(md, doc)?;
     cold_start(md, doc)?;
     rss(md, doc)?;
-    hot_path(md, doc)
+    hot_path(md, doc)?;
+    setup(md, doc)
 }
 
 fn round_trip(md: &mut String, doc: &Document) -> fmt::Result {
@@ -290,5 +291,70 @@ fn hot_path(md: &mut String, doc: &Document) -> fmt::Result {
         )?;
     }
     md.push('\n');
+    Ok(())
+}
+
+/// `### Set-up`: the README's two commands in a fresh clone, and when each step began.
+fn setup(md: &mut String, doc: &Document) -> fmt::Result {
+    let s = &doc.wask.setup;
+    writeln!(md, "### Set-up on a fresh clone\n")?;
+    if let Some(error) = &s.error {
+        writeln!(md, "Not measured: {error}.\n")?;
+        return Ok(());
+    }
+    if s.demo.wall_s.is_none() {
+        writeln!(md, "Not measured in this run.\n")?;
+        return Ok(());
+    }
+    writeln!(
+        md,
+        "The README's two commands, `cargo xtask demo` and then `cargo xtask test`, in a \
+         fresh clone of {} with an empty target folder, one after the other, nothing else \
+         running. Already on the machine, as after a first set-up: the cargo registry's \
+         downloads, the Debian packages and the guests' standard library (each installed \
+         once per machine by the project's scripts, outside the clone). CPU time counts \
+         every process the command waited for.\n",
+        s.commit
+            .as_deref()
+            .map_or("the commit measured".to_owned(), |c| format!(
+                "commit `{}`",
+                &c[..c.len().min(10)]
+            )),
+    )?;
+    writeln!(md, "| command | wall | CPU (user + system) | result |")?;
+    writeln!(md, "|---|---|---|---|")?;
+    for (name, step) in [("demo", &s.demo), ("test", &s.test)] {
+        writeln!(
+            md,
+            "| `cargo xtask {name}` | **{}** | {} | {} |",
+            secs(step.wall_s),
+            secs(step.user_s.zip(step.system_s).map(|(u, k)| u + k)),
+            match step.ok {
+                Some(true) => "ok",
+                Some(false) => "failed",
+                None => "not run",
+            },
+        )?;
+    }
+    md.push('\n');
+    for (name, step) in [("demo", &s.demo), ("test", &s.test)] {
+        if step.events.is_empty() {
+            continue;
+        }
+        writeln!(
+            md,
+            "When each step of `cargo xtask {name}` began (seconds from its start):\n"
+        )?;
+        writeln!(md, "| at | line printed |")?;
+        writeln!(md, "|---|---|")?;
+        for (at, line) in &step.events {
+            writeln!(
+                md,
+                "| {at:.0} s | `{}` |",
+                line.replace('`', "'").replace('|', "\\|")
+            )?;
+        }
+        md.push('\n');
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::fmt::{self, Write as _};
 
 use super::document::{Document, Seed};
-use super::format::{Unit, duration, or_nan, secs, show, thousands};
+use super::format::{Unit, duration, or_nan, or_unknown, secs, show, thousands};
 use super::targets::{Goal, missed};
 
 pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
@@ -30,6 +30,11 @@ pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
                 Goal::ClusterThroughput | Goal::ClusterRoundTrip | Goal::ClusterSeed(_) => {
                     cluster(md, doc, goal)?;
                 }
+                Goal::CliRepeat => cli_repeat(md, doc)?,
+                Goal::FibCall => fib_call(md, doc)?,
+                Goal::SerialOverRay => serial_over_ray(md, doc)?,
+                Goal::BytesArg | Goal::BytesArgMemory => bytes_arg(md, doc)?,
+                Goal::SetupDemo | Goal::SetupTest => setup(md, doc, goal)?,
             }
         }
     }
@@ -256,4 +261,142 @@ fn cluster(md: &mut String, doc: &Document, goal: Goal) -> fmt::Result {
         _ => return Ok(()),
     };
     writeln!(md, "{what}\n")
+}
+
+fn cli_repeat(md: &mut String, doc: &Document) -> fmt::Result {
+    let r = &doc.wask.rss;
+    let cores = doc.config.cores;
+    let cpu = match (r.user_s, r.system_s) {
+        (Some(user), Some(system)) => format!(
+            " ({} CPU in user mode, {} in the kernel)",
+            duration(user),
+            duration(system)
+        ),
+        _ => String::new(),
+    };
+    writeln!(
+        md,
+        "- **`host run --repeat`**: {} tasks took {} from spawn to exit{cpu}; the \
+         library alone runs {} no-op tasks/s with the same workers. The rest is the \
+         process: start, loading the compiled component, and a result line printed per \
+         task.",
+        thousands(or_nan(r.tasks)),
+        secs(r.wall_s),
+        thousands(or_nan(
+            cores.and_then(|c| doc.wask.library.throughput.tasks_per_s(c))
+        )),
+    )
+}
+
+/// The library's Fibonacci kernel against native, as a sentence.
+fn fib_kernel(doc: &Document) -> String {
+    let k = doc.wask.library.kernels.get(Seed::Fibonacci);
+    format!(
+        "in the library one call takes {} as a task and {} natively ({:.2}×)",
+        secs(k.wasm_task_s),
+        secs(k.native_s),
+        or_nan(k.ratio_wasm_over_native),
+    )
+}
+
+fn fib_call(md: &mut String, doc: &Document) -> fmt::Result {
+    let f = &doc.wask.fib_call;
+    let touched = or_nan(f.minor_faults) * 4096.0;
+    writeln!(
+        md,
+        "- **One Fibonacci call** (`{}`): {} from spawn to exit, of which {} CPU in \
+         user mode and {} in the kernel, with {} page faults ({} of memory touched for \
+         the first time) and a peak RSS of {}; {}. Both build the whole list as the \
+         seed's code does, about 434 MB of limbs for 100,000 numbers, and the kernel's \
+         share of the time is the page faults that fill that memory. What would close \
+         it: pages faulted in 2 MiB at a time (transparent huge pages for the linear \
+         memory, 512 times fewer faults), or memory the pooling allocator keeps \
+         resident between tasks (this run keeps 2 MiB, so a task never sees another's \
+         data and the process stays small).",
+        or_unknown(f.call.as_deref()),
+        secs(f.wall_s),
+        secs(f.user_s),
+        secs(f.system_s),
+        thousands(or_nan(f.minor_faults)),
+        show(Unit::Bytes, Some(touched)),
+        show(Unit::Bytes, f.peak_rss_bytes),
+        fib_kernel(doc),
+    )
+}
+
+fn serial_over_ray(md: &mut String, doc: &Document) -> fmt::Result {
+    writeln!(
+        md,
+        "- **Seed case 1 against Ray**: Wask's serial case takes {} and Ray's {}; the \
+         case is {} calls of the Fibonacci kernel one after the other, and {}. Ray runs \
+         the seed's Python, whose bigints are CPython's own C code: to be 2× faster \
+         Wask's kernel needs to be, first of all, as fast as native code without the \
+         page faults of filling its memory (see the Fibonacci call above).",
+        secs(doc.wask.seed_cases.get(Seed::Fibonacci).serial_s),
+        secs(doc.ray.cases.get(Seed::Fibonacci).serial_s),
+        doc.config.cores.unwrap_or(2),
+        fib_kernel(doc),
+    )
+}
+
+fn bytes_arg(md: &mut String, doc: &Document) -> fmt::Result {
+    let row = doc
+        .wask
+        .library
+        .bytes_shapes
+        .iter()
+        .find(|r| r.shape == super::targets::BYTES_ARG_SHAPE);
+    let Some(row) = row else {
+        return Ok(());
+    };
+    writeln!(
+        md,
+        "- **10 MB argument**: the typed call takes {}, Wask's bulk path {:.2}× that and \
+         adds {:.2}× the value to the process at its peak (the generic path: {:.2}×, \
+         {:.2}×). The bulk path copies the bytes once, into the guest's memory, as the \
+         typed call does; the rest is the value's own buffer and the task's set-up.",
+        secs(row.typed_p50_s),
+        or_nan(row.ratio_bulk_over_typed),
+        or_nan(row.bulk.peak_over_value),
+        or_nan(row.ratio_generic_over_typed),
+        or_nan(row.generic.peak_over_value),
+    )
+}
+
+fn setup(md: &mut String, doc: &Document, goal: Goal) -> fmt::Result {
+    let s = &doc.wask.setup;
+    let step = if goal == Goal::SetupDemo {
+        &s.demo
+    } else {
+        &s.test
+    };
+    let name = if goal == Goal::SetupDemo {
+        "demo"
+    } else {
+        "test"
+    };
+    let cpu = or_nan(step.user_s) + or_nan(step.system_s);
+    let busy = cpu / or_nan(step.wall_s);
+    writeln!(
+        md,
+        "- **`cargo xtask {name}` on a fresh clone**: {} wall, {} of CPU ({busy:.1} of \
+         {} cores busy on average); when each step began is in Set-up in Wask in detail. \
+         {}",
+        secs(step.wall_s),
+        duration(cpu),
+        or_nan(doc.config.cores.map(|c| c as f64)),
+        if goal == Goal::SetupDemo {
+            "Nearly all of it is compiling: the one optimised build of wasmtime, \
+             Cranelift and the project's crates (which the tests then reuse), beside the \
+             guests' build. The cores are saturated, so only compiling less closes the \
+             gap: the demo needs neither the service's HTTP stack nor (without \
+             `--nats`) the cluster client, and a binary release of `host` would need \
+             no compiling at all."
+        } else {
+            "The tests reuse the demo's optimised build; what is left is compiling the \
+             test targets themselves (the integration tests are one large crate) and \
+             running them, the cluster suites twice (local and against a cluster of \
+             worker processes)."
+        },
+    )
 }

@@ -1,5 +1,6 @@
-//! The targets of issue 6, the generic-path target of the bench's brief and the
-//! cluster targets of issue 10: each
+//! The targets of issue 6, the generic-path target of the bench's brief, the cluster
+//! targets of issue 10 and those issue 12 added (hand-offs through the CLI, one
+//! Fibonacci call, seed case 1 against Ray, bytes as an argument, set-up time): each
 //! with its bound, the measured figure, met or missed and by how much, and Ray's
 //! figure; and the table of them in BENCHMARKS.md.
 
@@ -43,7 +44,17 @@ pub enum Goal {
     ClusterThroughput,
     ClusterRoundTrip,
     ClusterSeed(Seed),
+    CliRepeat,
+    FibCall,
+    SerialOverRay,
+    BytesArg,
+    BytesArgMemory,
+    SetupDemo,
+    SetupTest,
 }
+
+/// The shape of the bytes-shapes table that the argument targets read.
+pub const BYTES_ARG_SHAPE: &str = "list<u8> -> u64";
 
 impl Goal {
     /// Every target, in the table's order.
@@ -53,6 +64,15 @@ impl Goal {
         goals.extend([Goal::ColdStart, Goal::Rss, Goal::Echo, Goal::Memo]);
         goals.extend([Goal::ClusterThroughput, Goal::ClusterRoundTrip]);
         goals.extend([Seed::Fibonacci, Seed::ImageFilters].map(Goal::ClusterSeed));
+        goals.extend([
+            Goal::CliRepeat,
+            Goal::FibCall,
+            Goal::SerialOverRay,
+            Goal::BytesArg,
+            Goal::BytesArgMemory,
+            Goal::SetupDemo,
+            Goal::SetupTest,
+        ]);
         goals
     }
 
@@ -71,6 +91,13 @@ impl Goal {
             Goal::ClusterThroughput => "cluster no-op throughput".into(),
             Goal::ClusterRoundTrip => "cluster one task in flight".into(),
             Goal::ClusterSeed(seed) => format!("cluster / local parallel: {}", seed.case_title()),
+            Goal::CliRepeat => "`host run --repeat 100000` no-op".into(),
+            Goal::FibCall => "one `generate-fibonacci".into(),
+            Goal::SerialOverRay => "case 1 Fibonacci serial: Ray / Wask".into(),
+            Goal::BytesArg => format!("10 MB argument to `{BYTES_ARG_SHAPE}`: time"),
+            Goal::BytesArgMemory => format!("10 MB argument to `{BYTES_ARG_SHAPE}`: host memory"),
+            Goal::SetupDemo => "set-up: `cargo xtask demo`".into(),
+            Goal::SetupTest => "set-up: `cargo xtask test`".into(),
         }
     }
 
@@ -175,6 +202,98 @@ impl Goal {
                 source: "issue 10",
                 failed: doc.wask.cluster.error.clone(),
             },
+            Goal::CliRepeat => Target {
+                measure: format!(
+                    "{}, `--parallel {}`, spawn to exit",
+                    self.prefix(),
+                    doc.wask.rss.parallel.unwrap_or(cores)
+                ),
+                at_most: false,
+                bound: 80_000.0,
+                unit: Unit::PerSecond,
+                measured: doc.wask.rss.tasks_per_s,
+                ray: ray.noop.throughput.tasks_per_s,
+                source: "issue 12",
+                failed: None,
+            },
+            Goal::FibCall => Target {
+                measure: format!(
+                    "one `{}` through `host run`, spawn to exit",
+                    doc.wask
+                        .fib_call
+                        .call
+                        .as_deref()
+                        .unwrap_or("generate-fibonacci")
+                ),
+                at_most: true,
+                bound: 0.150,
+                unit: Unit::Seconds,
+                measured: doc.wask.fib_call.wall_s,
+                ray: None,
+                source: "issue 12",
+                failed: None,
+            },
+            Goal::SerialOverRay => Target {
+                measure: format!("{}, wall time", self.prefix()),
+                at_most: false,
+                bound: 2.0,
+                unit: Unit::Ratio,
+                measured: (|| {
+                    Some(
+                        doc.ray.cases.get(Seed::Fibonacci).serial_s?
+                            / doc.wask.seed_cases.get(Seed::Fibonacci).serial_s?,
+                    )
+                })(),
+                // The ratio is Ray's figure over Wask's already.
+                ray: None,
+                source: "issue 12",
+                failed: None,
+            },
+            Goal::BytesArg | Goal::BytesArgMemory => {
+                let row = lib.bytes_shapes.iter().find(|r| r.shape == BYTES_ARG_SHAPE);
+                let time = self == Goal::BytesArg;
+                Target {
+                    measure: if time {
+                        format!("{}, bulk path / typed path", self.prefix())
+                    } else {
+                        format!("{}, peak added / value size", self.prefix())
+                    },
+                    at_most: true,
+                    bound: if time { 2.0 } else { 3.0 },
+                    unit: Unit::Ratio,
+                    measured: row.and_then(|r| {
+                        if time {
+                            r.ratio_bulk_over_typed
+                        } else {
+                            r.bulk.peak_over_value
+                        }
+                    }),
+                    ray: None,
+                    source: "issue 12",
+                    failed: row.and_then(|r| r.bulk.error.clone()),
+                }
+            }
+            Goal::SetupDemo | Goal::SetupTest => {
+                let setup = &doc.wask.setup;
+                let demo = self == Goal::SetupDemo;
+                let step = if demo { &setup.demo } else { &setup.test };
+                Target {
+                    measure: format!(
+                        "{}{}, fresh clone, wall time",
+                        self.prefix(),
+                        if demo { "" } else { " after the demo" }
+                    ),
+                    at_most: true,
+                    bound: if demo { 480.0 } else { 240.0 },
+                    unit: Unit::Seconds,
+                    measured: step.ok_wall_s(),
+                    ray: None,
+                    source: "issue 12",
+                    failed: setup.error.clone().or_else(|| {
+                        (step.ok == Some(false)).then(|| "the command failed".to_owned())
+                    }),
+                }
+            }
             Goal::ClusterSeed(seed) => Target {
                 measure: format!("{}, wall time", self.prefix()),
                 at_most: true,
@@ -274,7 +393,9 @@ pub fn section(md: &mut String, doc: &Document) -> fmt::Result {
     writeln!(
         md,
         "The targets of issue 6, then the generic-path target of the benchmark's brief, \
-         then the cluster targets of issue 10. \"Missed\" says by how much: the measured value over the target for an \
+         then the cluster targets of issue 10, then those issue 12 added (its other \
+         goals, round trip, throughput, kernels and memo, are rows above). \"Missed\" \
+         says by how much: the measured value over the target for an \
          upper bound, the target over the measured value for a lower bound.\n"
     )?;
     writeln!(md, "| measure | target | measured | verdict | Ray here |")?;

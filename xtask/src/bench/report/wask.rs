@@ -15,9 +15,56 @@ pub struct Wask {
     pub memo: Memo,
     pub cold_start: ColdStarts,
     pub rss: Rss,
+    pub fib_call: FibCall,
     pub hot_path: HotPath,
     pub cluster: super::cluster::Cluster,
     pub authoring: super::authoring::Authoring,
+    pub setup: Setup,
+}
+
+/// One `generate-fibonacci` call through `host run`, spawn to exit (`measure::fib_call`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FibCall {
+    /// The call, as given to `--invoke`.
+    pub call: Option<String>,
+    pub runs: Option<u64>,
+    pub wall_s: Option<f64>,
+    pub user_s: Option<f64>,
+    pub system_s: Option<f64>,
+    pub peak_rss_bytes: Option<f64>,
+    pub minor_faults: Option<f64>,
+}
+
+/// The README's two commands in a fresh clone (`setup::measure`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Setup {
+    pub commit: Option<String>,
+    pub demo: SetupStep,
+    pub test: SetupStep,
+    /// Why there are no figures.
+    pub error: Option<String>,
+}
+
+/// One of the README's commands, run to its end in the clone.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SetupStep {
+    pub ok: Option<bool>,
+    pub wall_s: Option<f64>,
+    /// CPU time of the command and every process it waited for.
+    pub user_s: Option<f64>,
+    pub system_s: Option<f64>,
+    /// When each step began, in seconds from the start, with the line that began it.
+    pub events: Vec<(f64, String)>,
+}
+
+impl SetupStep {
+    /// The wall time, if the command succeeded.
+    pub fn ok_wall_s(&self) -> Option<f64> {
+        self.wall_s.filter(|_| self.ok == Some(true))
+    }
 }
 
 /// The seed demo run twice with `--memo` on an empty memo folder (`measure::memo`).
@@ -315,6 +362,10 @@ pub struct Rss {
     pub baseline_peak_rss_bytes: Option<f64>,
     pub wall_s: Option<f64>,
     pub tasks_per_s: Option<f64>,
+    /// `--parallel`: workers of the 100,000-task runs.
+    pub parallel: Option<u64>,
+    pub user_s: Option<f64>,
+    pub system_s: Option<f64>,
 }
 
 /// The criterion benchmarks of `host/benches/hot_path.rs`.
