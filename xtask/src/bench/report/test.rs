@@ -140,29 +140,28 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 fn the_committed_json_renders() {
     let md = markdown(&committed());
     assert!(md.contains(
-        "Written by `cargo xtask bench` (full mode) on 2026-11-27T16:24:31Z, in 1687 s."
+        "Written by `cargo xtask bench` (full mode) on 2026-11-27T21:47:22Z, in 2226 s."
     ));
     for row in [
         "| cores | 2 |",
         "| memory | 23.5 GiB |",
-        "| load average (1, 5, 15 min) | 1.61 1.92 2.99 at the start, 1.94 2.23 2.95 at the end |",
-        "| no-op round trip p50 | ≤ 15.0 µs | 59.1 µs | missed: 3.94× the target | 2.26 ms |",
-        "| host peak RSS over 100,000 no-op tasks | ≤ 50.0 MB | 13.9 MB | met | 1514.5 MB |",
-        "| case 2 Monte Carlo π, serial | 45.00 ms | 171.04 ms | 0.263 | Wask 3.8× better | wall time of the whole case |",
-        "2 workers, 20000 round trips after 2000 of warm-up: p50 **59.1 µs**, p90 112.8 µs, \
-         p99 **171.9 µs**, mean 70.3 µs, min 19.6 µs, max 13.51 ms.",
-        "| 2 | 100,000 | 28,885 | 193.27 ms |",
-        "| image_filters | `16 x grayscale-blur(1024x1024 PNG)` | 756.98 ms | 740.26 ms | 262.93 ms | **2.88×** | 2.82× |",
-        "- at 1 MiB: typed 909.4 µs, Wask generic 2.01 ms, ratio 2.2×",
+        "| load average (1, 5, 15 min) | 1.28 1.78 2.03 at the start, 2.02 2.25 2.31 at the end |",
+        "| no-op round trip p50 | ≤ 15.0 µs | 16.1 µs | missed: 1.07× the target | 2.53 ms |",
+        "| host peak RSS over 100,000 no-op tasks | ≤ 50.0 MB | 15.2 MB | met | 1505.0 MB |",
+        "| case 2 Monte Carlo π, serial | 71.00 ms | 178.33 ms | 0.398 | Wask 2.5× better | wall time of the whole case |",
+        "2 workers, 20000 round trips after 2000 of warm-up: p50 **16.1 µs**, p90 64.4 µs, p99 **99.8 µs**, mean 33.4 µs, min 4.1 µs, max 5.37 ms.",
+        "| 2 | 100,000 | 180,276 | 145.91 ms |",
+        "| image_filters | `16 x grayscale-blur(1024x1024 PNG)` | 657.46 ms | 641.32 ms | 270.62 ms | **2.43×** | 2.37× |",
+        "- at 1 MiB: typed 724.2 µs, Wask generic 377.8 µs, ratio 0.5×",
         "From spawn to the first result on stdout, median of 30 runs (exit in brackets).",
-        "| fibonacci, `fib(100)` | 9.19 ms (14.52 ms) | 117.78 ms (126.41 ms) |",
-        "`host run` over 100,000 no-op tasks: peak RSS **13.9 MB** (max of 3 runs: 13.9 MB), \
-         in 4.24 s (23,594 tasks/s through the CLI, printing every result).",
-        "| `round_trip` | 116.0 µs | 118.2 µs |",
-        "- **Parallel speedups** of the seed cases (Fibonacci, Monte Carlo π, images; \
-         serial over parallel time, 2 workers): Wask 1.64×, 1.73×, 2.29×; Ray 1.69×, 1.48×, 1.53×.",
-        "| no-op throughput (50000 tasks) | 4,852 tasks/s |",
-        "| Rust | 2.35 s | 641.68 ms | 479.75 ms | 0.0 MB | 30.79 ms | 16.19 ms |",
+        "| fibonacci, `fib(100)` | 8.86 ms (15.36 ms) | 79.31 ms (87.09 ms) |",
+        "`host run` over 100,000 no-op tasks: peak RSS **15.2 MB** (max of 3 runs: 15.2 MB), in 759.36 ms (131,689 tasks/s through the CLI, printing every result).",
+        "| `round_trip` | 7.6 µs | 8.0 µs |",
+        "- **Parallel speedups** of the seed cases (Fibonacci, Monte Carlo π, images; serial over parallel time, 2 workers): Wask 1.69×, 3.09×, 2.21×; Ray 1.50×, 1.58×, 1.86×.",
+        "| no-op throughput (50000 tasks) | 7,867 tasks/s |",
+        "| Rust | 1.90 s | 699.91 ms | 464.47 ms | 0.0 MB | 31.31 ms | 14.58 ms |",
+        "| set-up: `cargo xtask demo`, fresh clone, wall time | ≤ 480.00 s | 788.08 s | missed: 1.64× the target | — |",
+        "| one `generate-fibonacci(100000)` through `host run`, spawn to exit | ≤ 150.00 ms | 523.43 ms | missed: 3.49× the target | — |",
     ] {
         assert!(
             md.contains(&format!("{row}\n")),
