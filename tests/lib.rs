@@ -33,12 +33,14 @@ pub fn example_bin(name: &str) -> PathBuf {
     path
 }
 
-/// What cargo sets for a test besides `CARGO_PKG_*` and `CARGO` (which is kept).
-const CARGO_TEST_VARS: [&str; 8] = [
+/// What cargo sets for a test besides `CARGO_PKG_*` and `CARGO` (which is kept); xtask
+/// removes the same before it runs cargo, so both build in the same environment.
+const CARGO_TEST_VARS: [&str; 9] = [
     "CARGO_MANIFEST_DIR",
     "CARGO_MANIFEST_PATH",
     "CARGO_MANIFEST_LINKS",
     "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
     "CARGO_PRIMARY_PACKAGE",
     "CARGO_TARGET_TMPDIR",
     "CARGO_RUSTC_CURRENT_DIR",

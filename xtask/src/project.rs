@@ -34,9 +34,34 @@ pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The cargo that runs xtask (`$CARGO`), or `cargo` from the path.
+/// What cargo sets for a program it runs (xtask, or a test) besides `CARGO` and
+/// `CARGO_PKG_*`. tests/lib.rs removes the same before its nested builds.
+pub const CARGO_RUN_VARS: [&str; 9] = [
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_MANIFEST_LINKS",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
+
+/// The cargo that runs xtask (`$CARGO`), or `cargo` from the path, in the environment
+/// of the shell that ran `cargo xtask`: without what cargo set for xtask itself.
+/// Build scripts that watch such variables (ring's watches `CARGO_PKG_NAME` and
+/// `CARGO_MANIFEST_DIR`) would otherwise see them change between these builds and
+/// the tests' own nested ones, and rebuild their crate and all that depends on it.
 pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let text = name.to_string_lossy();
+        if text.starts_with("CARGO_PKG_") || CARGO_RUN_VARS.contains(&text.as_ref()) {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd
 }
 
 /// The one optimised build of the host: the `host` binary and the seed demo, built
