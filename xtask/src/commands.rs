@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 
 use crate::project::{
     bootstrap, cargo, demo_build, guests, repo, run, sample_images, seed_case_args,
-    seed_python_build,
+    seed_python_build, shell_text,
 };
 
 /// Builds every guest and prints `NAME<TAB>PATH` lines.
@@ -26,7 +26,7 @@ pub fn demo(extra: &[String]) -> anyhow::Result<()> {
     // The host's optimised build and the guests' build each leave a core idle for
     // long stretches (the last crates of each compile one at a time): run them at once.
     let mut build = demo_build();
-    eprintln!("xtask: {build:?} (beside the guests' build)");
+    eprintln!("xtask: {} (beside the guests' build)", shell_text(&build));
     let mut build = build
         .current_dir(repo())
         .spawn()

@@ -22,7 +22,7 @@ pub fn repo() -> PathBuf {
 
 /// Runs a command in the repository root, failing with its name if it fails.
 pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    let shown = format!("{cmd:?}");
+    let shown = shell_text(cmd);
     eprintln!("xtask: {shown}");
     let status = cmd
         .current_dir(repo())

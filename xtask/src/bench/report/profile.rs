@@ -387,16 +387,22 @@ fn setup(md: &mut String, doc: &Document, goal: Goal) -> fmt::Result {
         or_nan(doc.config.cores.map(|c| c as f64)),
         if goal == Goal::SetupDemo {
             "Nearly all of it is compiling: the one optimised build of wasmtime, \
-             Cranelift and the project's crates (which the tests then reuse), beside the \
-             guests' build. The cores are saturated, so only compiling less closes the \
-             gap: the demo needs neither the service's HTTP stack nor (without \
-             `--nats`) the cluster client, and a binary release of `host` would need \
-             no compiling at all."
+             Cranelift and the project's crates (which the tests then reuse), with the \
+             guests' build beside it; Cranelift's code generator is the largest single \
+             crate, and the project's own crates compile one after another at the end. \
+             The cores are saturated, so only compiling less closes the gap: the demo \
+             uses the `host` binary only to build the seed's Python guest, so a demo \
+             built without the service's HTTP stack, guests built with more codegen \
+             units, or a binary release of `host` (no compiling at all) would."
         } else {
             "The tests reuse the demo's optimised build; what is left is compiling the \
-             test targets themselves (the integration tests are one large crate) and \
-             running them, the cluster suites twice (local and against a cluster of \
-             worker processes)."
+             test targets themselves (the integration tests are one large crate), then \
+             running them: the slowest build real guests with componentize-js, \
+             componentize-py and `cargo component` (the tests running for over a \
+             minute are named in the steps), and the library and CLI suites run a second \
+             time against a cluster of worker processes. Running the authoring tests \
+             against guests built once per run, not once per test, would close most of \
+             the gap."
         },
     )
 }
