@@ -365,44 +365,56 @@ fn bytes_arg(md: &mut String, doc: &Document) -> fmt::Result {
 
 fn setup(md: &mut String, doc: &Document, goal: Goal) -> fmt::Result {
     let s = &doc.wask.setup;
-    let step = if goal == Goal::SetupDemo {
-        &s.demo
-    } else {
-        &s.test
-    };
-    let name = if goal == Goal::SetupDemo {
-        "demo"
-    } else {
-        "test"
-    };
+    let demo = goal == Goal::SetupDemo;
+    let step = if demo { &s.demo } else { &s.test };
+    let name = if demo { "demo" } else { "test" };
     let cpu = or_nan(step.user_s) + or_nan(step.system_s);
     let busy = cpu / or_nan(step.wall_s);
+    // When a step began: the first event whose line starts with `prefix`.
+    let at = |prefix: &str| {
+        step.events
+            .iter()
+            .find(|(_, line)| line.starts_with(prefix))
+            .map(|(at, _)| *at)
+    };
+    let compiled = |from: Option<f64>| -> String {
+        match (from, at("Finished `")) {
+            (Some(from), Some(to)) => format!(" Compiling took {} of it.", duration(to - from)),
+            _ => String::new(),
+        }
+    };
+    let why = if demo {
+        format!(
+            "Nearly all of it is compiling: the one optimised build of wasmtime, \
+             Cranelift and the project's crates (which the tests then reuse), with the \
+             guests' build beside it ({} from the start to the guests ready); \
+             Cranelift's code generator is the largest single crate, and the project's \
+             own crates compile one after another at the end. The cores are saturated, \
+             so only compiling less closes the gap: the demo uses the `host` binary \
+             only to build the seed's Python guest, so a demo built without the \
+             service's HTTP stack, or a binary release of `host` (no compiling at all), \
+             would.",
+            secs(at("xtask: the guests")),
+        )
+    } else {
+        format!(
+            "The tests reuse the demo's optimised build: what is compiled is the test \
+             targets themselves (the integration tests are one large crate).{} The \
+             rest is running them: every test once, then the library and CLI suites \
+             again against a cluster of worker processes; the authoring tests build \
+             real guests with componentize-js, componentize-py and `cargo component`. \
+             Fewer, smaller test crates, or those guests built once per run rather \
+             than once per test, would close the gap.",
+            compiled(at("xtask: cargo test")),
+        )
+    };
     writeln!(
         md,
         "- **`cargo xtask {name}` on a fresh clone**: {} wall, {} of CPU ({busy:.1} of \
          {} cores busy on average); when each step began is in Set-up in Wask in detail. \
-         {}",
+         {why}",
         secs(step.wall_s),
         duration(cpu),
         or_nan(doc.config.cores.map(|c| c as f64)),
-        if goal == Goal::SetupDemo {
-            "Nearly all of it is compiling: the one optimised build of wasmtime, \
-             Cranelift and the project's crates (which the tests then reuse), with the \
-             guests' build beside it; Cranelift's code generator is the largest single \
-             crate, and the project's own crates compile one after another at the end. \
-             The cores are saturated, so only compiling less closes the gap: the demo \
-             uses the `host` binary only to build the seed's Python guest, so a demo \
-             built without the service's HTTP stack, guests built with more codegen \
-             units, or a binary release of `host` (no compiling at all) would."
-        } else {
-            "The tests reuse the demo's optimised build; what is left is compiling the \
-             test targets themselves (the integration tests are one large crate), then \
-             running them: the slowest build real guests with componentize-js, \
-             componentize-py and `cargo component` (the tests running for over a \
-             minute are named in the steps), and the library and CLI suites run a second \
-             time against a cluster of worker processes. Running the authoring tests \
-             against guests built once per run, not once per test, would close most of \
-             the gap."
-        },
     )
 }

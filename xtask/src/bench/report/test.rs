@@ -140,28 +140,28 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 fn the_committed_json_renders() {
     let md = markdown(&committed());
     assert!(md.contains(
-        "Written by `cargo xtask bench` (full mode) on 2026-11-27T21:47:22Z, in 2226 s."
+        "Written by `cargo xtask bench` (full mode) on 2026-11-27T22:12:50Z, in 1434 s."
     ));
     for row in [
         "| cores | 2 |",
         "| memory | 23.5 GiB |",
-        "| load average (1, 5, 15 min) | 1.28 1.78 2.03 at the start, 2.02 2.25 2.31 at the end |",
-        "| no-op round trip p50 | ≤ 15.0 µs | 16.1 µs | missed: 1.07× the target | 2.53 ms |",
-        "| host peak RSS over 100,000 no-op tasks | ≤ 50.0 MB | 15.2 MB | met | 1505.0 MB |",
-        "| case 2 Monte Carlo π, serial | 71.00 ms | 178.33 ms | 0.398 | Wask 2.5× better | wall time of the whole case |",
-        "2 workers, 20000 round trips after 2000 of warm-up: p50 **16.1 µs**, p90 64.4 µs, p99 **99.8 µs**, mean 33.4 µs, min 4.1 µs, max 5.37 ms.",
-        "| 2 | 100,000 | 180,276 | 145.91 ms |",
-        "| image_filters | `16 x grayscale-blur(1024x1024 PNG)` | 657.46 ms | 641.32 ms | 270.62 ms | **2.43×** | 2.37× |",
-        "- at 1 MiB: typed 724.2 µs, Wask generic 377.8 µs, ratio 0.5×",
+        "| load average (1, 5, 15 min) | 0.73 1.72 2.11 at the start, 3.32 2.67 2.52 at the end |",
+        "| no-op round trip p50 | ≤ 15.0 µs | 10.6 µs | met | 1.82 ms |",
+        "| host peak RSS over 100,000 no-op tasks | ≤ 50.0 MB | 14.4 MB | met | 1622.2 MB |",
+        "| case 2 Monte Carlo π, serial | 58.00 ms | 181.37 ms | 0.320 | Wask 3.1× better | wall time of the whole case |",
+        "2 workers, 20000 round trips after 2000 of warm-up: p50 **10.6 µs**, p90 56.2 µs, p99 **95.4 µs**, mean 18.5 µs, min 5.0 µs, max 693.2 µs.",
+        "| 2 | 100,000 | 158,031 | 195.32 ms |",
+        "| image_filters | `16 x grayscale-blur(1024x1024 PNG)` | 591.82 ms | 576.30 ms | 292.96 ms | **2.02×** | 1.97× |",
+        "- at 1 MiB: typed 717.0 µs, Wask generic 417.5 µs, ratio 0.6×",
         "From spawn to the first result on stdout, median of 30 runs (exit in brackets).",
-        "| fibonacci, `fib(100)` | 8.86 ms (15.36 ms) | 79.31 ms (87.09 ms) |",
-        "`host run` over 100,000 no-op tasks: peak RSS **15.2 MB** (max of 3 runs: 15.2 MB), in 759.36 ms (131,689 tasks/s through the CLI, printing every result).",
-        "| `round_trip` | 7.6 µs | 8.0 µs |",
-        "- **Parallel speedups** of the seed cases (Fibonacci, Monte Carlo π, images; serial over parallel time, 2 workers): Wask 1.69×, 3.09×, 2.21×; Ray 1.50×, 1.58×, 1.86×.",
-        "| no-op throughput (50000 tasks) | 7,867 tasks/s |",
-        "| Rust | 1.90 s | 699.91 ms | 464.47 ms | 0.0 MB | 31.31 ms | 14.58 ms |",
-        "| set-up: `cargo xtask demo`, fresh clone, wall time | ≤ 480.00 s | 788.08 s | missed: 1.64× the target | — |",
-        "| one `generate-fibonacci(100000)` through `host run`, spawn to exit | ≤ 150.00 ms | 523.43 ms | missed: 3.49× the target | — |",
+        "| fibonacci, `fib(100)` | 8.80 ms (15.10 ms) | 77.30 ms (85.78 ms) |",
+        "`host run` over 100,000 no-op tasks: peak RSS **14.4 MB** (max of 3 runs: 14.6 MB), in 556.54 ms (179,680 tasks/s through the CLI, printing every result).",
+        "| `round_trip` | 7.4 µs | 8.1 µs |",
+        "- **Parallel speedups** of the seed cases (Fibonacci, Monte Carlo π, images; serial over parallel time, 2 workers): Wask 1.75×, 2.32×, 1.77×; Ray 1.95×, 1.50×, 1.74×.",
+        "| no-op throughput (50000 tasks) | 4,622 tasks/s |",
+        "| Rust | 1.81 s | 806.28 ms | 494.79 ms | 0.0 MB | 44.74 ms | 17.92 ms |",
+        "| set-up: `cargo xtask demo`, fresh clone, wall time | ≤ 480.00 s | 792.05 s | missed: 1.65× the target | — |",
+        "| one `generate-fibonacci(100000)` through `host run`, spawn to exit | ≤ 150.00 ms | 547.73 ms | missed: 3.65× the target | — |",
     ] {
         assert!(
             md.contains(&format!("{row}\n")),
