@@ -139,4 +139,14 @@ const METHOD: &str = "
   shared pages count once per process and short peaks can be missed).
 - **Hot path**: criterion 0.7 (`host/benches/hot_path.rs`), one worker: `submit` alone,
   instantiate + call (from the task's span), `get` of a ready ref, and the round trip.
+- **`host run --repeat`**: the peak-RSS runs above with `--parallel` one per core, from
+  spawn to exit, every result printed (to /dev/null).
+- **One Fibonacci call**: `host run fibonacci.wasm --invoke 'generate-fibonacci(N)'`
+  with a warm cache, spawn to exit, median of the runs; CPU time and page faults from
+  `wait4`'s rusage.
+- **Set-up**: `git clone` of HEAD into a temporary folder, then `cargo xtask demo` and
+  `cargo xtask test` there, in the environment of a user's shell (none of the variables
+  cargo set for xtask); wall time from spawn to exit, CPU time of the command and every
+  process it waited for from `wait4`; each output line is stamped with its second, and
+  the lines that begin steps are kept (the whole logs are in target/bench/setup/).
 ";

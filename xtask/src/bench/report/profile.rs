@@ -93,13 +93,33 @@ fn throughput(md: &mut String, doc: &Document) -> fmt::Result {
 fn kernel(md: &mut String, doc: &Document, seed: Seed) -> fmt::Result {
     let k = doc.wask.library.kernels.get(seed);
     let ph = &k.wasm_phases;
+    // Where the call's time goes, from `perf record` of the suite (with WASK_PERFMAP=1
+    // naming the guest's functions), and what would close the gap.
+    let closing = match seed {
+        Seed::Fibonacci => {
+            "The call is bound by filling fresh memory with limbs, in wasm as natively \
+             (see the Fibonacci call below): fewer, larger page faults would close it."
+        }
+        Seed::MonteCarloPi => {
+            "The call is one loop of a random-number generator and a few float \
+             operations per sample, so the gap is Cranelift's code for that loop against \
+             LLVM's; a kernel written with explicit wasm SIMD lanes (several samples per \
+             step) would close it."
+        }
+        Seed::ImageFilters => {
+            "Most of the call, in wasm as natively, is PNG coding (inflate, deflate, \
+             filters, CRC-32), not the blur; in wasm the CRC falls back to its table \
+             version (no carry-less multiply) and the coder's bit loops are slower. \
+             Passing raw pixels, or a codec the host provides, would close most of it."
+        }
+    };
     writeln!(
         md,
         "- **{} kernel**: the wasm call alone (with lowering and lifting its \
          values) is {:.2}× native ({} against {}); the task as a whole {:.2}× ({}). \
          Per run: instantiation {}, call {}, after the return (dropping the store \
          and its memory, resolving the ref) {}, outside the spans (submit, the \
-         caller waking in `get` and taking the value) {}, queue wait {}.",
+         caller waking in `get` and taking the value) {}, queue wait {}. {closing}",
         seed.kernel_title(),
         or_nan(k.ratio_call_over_native),
         secs(ph.call_s),
