@@ -5,9 +5,10 @@
 //! printed), so a miss shows where the time went.
 //!
 //! What a fresh Debian machine would also do and this run does not: download the
-//! crates (the cargo registry here is warm), install the Debian packages and build the
-//! guests' standard library (both done once per machine by the project's scripts and
-//! kept outside the clone). The report says so.
+//! crates (the cargo registry here is warm), install the Debian packages, build the
+//! guests' standard library, install componentize-py and componentize-js and compile
+//! the components `host` caches in ~/.cache/wask (each done once per machine and kept
+//! outside the clone). The report says so.
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;

@@ -310,10 +310,12 @@ fn setup(md: &mut String, doc: &Document) -> fmt::Result {
         md,
         "The README's two commands, `cargo xtask demo` and then `cargo xtask test`, in a \
          fresh clone of {} with an empty target folder, one after the other, nothing else \
-         running. Already on the machine, as after a first set-up: the cargo registry's \
-         downloads, the Debian packages and the guests' standard library (each installed \
-         once per machine by the project's scripts, outside the clone). CPU time counts \
-         every process the command waited for.\n",
+         running. Already on the machine, as after a first set-up, and outside the clone: \
+         the cargo registry's downloads, the Debian packages, the guests' standard \
+         library, and what `host` keeps in ~/.cache/wask (componentize-py and \
+         componentize-js from PyPI and npm, and compiled components, among them the \
+         seed's 18 MB Python guest). A first run on a new machine also pays for \
+         those. CPU time counts every process the command waited for.\n",
         s.commit
             .as_deref()
             .map_or("the commit measured".to_owned(), |c| format!(
