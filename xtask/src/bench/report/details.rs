@@ -58,6 +58,13 @@ fn throughput(md: &mut String, doc: &Document) -> fmt::Result {
         )?;
     }
     md.push('\n');
+    if let Some(cores) = doc.config.cores.filter(|&c| c < 4) {
+        writeln!(
+            md,
+            "This machine has {cores} cores, so the 4-worker row shares them: whether 4 \
+             workers do more than 2 (issue 12's goal) needs a machine with 4 cores.\n"
+        )?;
+    }
     Ok(())
 }
 

@@ -167,7 +167,10 @@ fn memo(md: &mut String, doc: &Document) -> fmt::Result {
          and stored), the second {}, which is the cost of its hits: each hashes its \
          arguments into the memo key (SHA-256; an image-filters call hashes a 2 MB \
          PNG), then reads, verifies and decodes its entry. A digest kept per shared \
-         argument buffer, or a faster hash for the key, would cut the first part.",
+         argument buffer, or a faster hash for the key, would cut the first part. \
+         Memoisation is local only so far: in cluster mode `--memo` is refused with an \
+         error that says so; a memo store in NATS KV, read by the driver before it \
+         publishes a task and written by the worker after it succeeds, is what is left.",
         secs(m.first_s),
         secs(m.second_s),
     )
