@@ -55,13 +55,19 @@ pub const CARGO_RUN_VARS: [&str; 9] = [
 /// the tests' own nested ones, and rebuild their crate and all that depends on it.
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    shell_env(&mut cmd);
+    cmd
+}
+
+/// Takes out of `cmd`'s environment what cargo set for xtask itself, leaving that of
+/// the shell that ran `cargo xtask`.
+pub fn shell_env(cmd: &mut Command) {
     for (name, _) in std::env::vars_os() {
         let text = name.to_string_lossy();
         if text.starts_with("CARGO_PKG_") || CARGO_RUN_VARS.contains(&text.as_ref()) {
             cmd.env_remove(&name);
         }
     }
-    cmd
 }
 
 /// The one optimised build of the host: the `host` binary and the seed demo, built

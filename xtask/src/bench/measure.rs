@@ -139,15 +139,7 @@ pub fn memo(bench: &mut Bench) -> anyhow::Result<Json> {
     let text = bench.note(&cmd);
     let mut runs = Vec::new();
     for run in ["first", "second"] {
-        eprintln!("xtask: {text}");
-        let out = cmd
-            .current_dir(repo())
-            .stderr(Stdio::inherit())
-            .output()
-            .context("cannot run the seed demo with --memo")?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        eprint!("{stdout}");
-        let rows = demo_rows(&stdout, out.status)?;
+        let rows = run_demo(&mut cmd, &text)?;
         ensure!(
             rows.iter().all(|r| r.ok),
             "the seed demo's {run} run with --memo gave wrong results"
@@ -177,6 +169,20 @@ pub fn memo(bench: &mut Bench) -> anyhow::Result<Json> {
     }))
 }
 
+/// Runs the seed demo once (`text` is the command as shown), echoing its table, and
+/// returns the table's rows.
+fn run_demo(cmd: &mut Command, text: &str) -> anyhow::Result<Vec<DemoRow>> {
+    eprintln!("xtask: {text}");
+    let out = cmd
+        .current_dir(repo())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run {text}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprint!("{stdout}");
+    demo_rows(&stdout, out.status)
+}
+
 /// The seed demo (the seed demo, as `cargo xtask demo` runs it) with the bench's sizes,
 /// `case_repeats` times; medians of its serial and parallel wall times per case.
 pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {
@@ -188,15 +194,7 @@ pub fn demo(bench: &mut Bench) -> anyhow::Result<Json> {
     let text = bench.note(&cmd);
     let mut runs: Vec<Vec<DemoRow>> = Vec::new();
     for _ in 0..bench.options.case_repeats {
-        eprintln!("xtask: {text}");
-        let out = cmd
-            .current_dir(repo())
-            .stderr(Stdio::inherit())
-            .output()
-            .context("cannot run the seed demo")?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        eprint!("{stdout}");
-        runs.push(demo_rows(&stdout, out.status)?);
+        runs.push(run_demo(&mut cmd, &text)?);
     }
     let mut cases = serde_json::Map::new();
     for first in &runs[0] {

@@ -21,7 +21,7 @@ use serde_json::{Value as Json, json};
 
 use super::Bench;
 use super::measure::{Usage, wait_with_rusage};
-use crate::project::repo;
+use crate::project::{repo, shell_env};
 
 /// Clones HEAD and times the README's two commands in the clone. Never fails the
 /// bench: what went wrong is written in the figures instead.
@@ -85,16 +85,7 @@ fn run_both(bench: &mut Bench, clone: &Path, logs: &Path) -> anyhow::Result<Json
 /// cargo's `Finished` and `Running` lines, tests running for over a minute, and the
 /// test totals that counted something.
 fn timed(cmd: &mut Command, dir: &Path, log: &Path) -> anyhow::Result<(Usage, Vec<(f64, String)>)> {
-    for (name, _) in std::env::vars_os() {
-        let name_text = name.to_string_lossy();
-        if (name_text.starts_with("CARGO") && name_text != "CARGO_HOME")
-            || name_text.starts_with("RUSTC")
-            || name_text == "RUSTFLAGS"
-            || name_text == "OUT_DIR"
-        {
-            cmd.env_remove(&name);
-        }
-    }
+    shell_env(cmd);
     let file =
         std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
     let file = Arc::new(Mutex::new(file));
